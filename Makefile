@@ -1,0 +1,103 @@
+# gpuvm: one build of everything into build/ (build/san/ with SANITIZE=1).
+#
+# Layout conventions, so that adding a file needs no Makefile change:
+#   gpu/sim/*.c            -> libgpusim.a
+#   guest/lib/*.c          -> libgpuvm-guest.a   (guest driver + runtime + transports)
+#   guest/workloads/*.c    -> linked into libgpuvm-guest.a
+#   guest/tools/NAME.c     -> bin/NAME
+#   benchmarks/NAME/*.c    -> bench/NAME (one program per folder)
+#   tests/DIR/test_*.c     -> tests/DIR/test_* (one cmocka program each);
+#   tests/DIR/util_*.c and tests/common/*.c are linked into every test of DIR.
+
+-include config.mk
+
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT ?= -O1 -g
+else
+BUILD ?= build
+SAN_FLAGS :=
+OPT ?= -O2 -g
+endif
+
+CC ?= cc
+CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+	-D_GNU_SOURCE -Iinclude -Igpu/sim -Iguest/include -pthread
+CFLAGS_ALL = $(CFLAGS_BASE) $(OPT) $(SAN_FLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = -pthread $(SAN_FLAGS) $(LDFLAGS)
+LIBS_ALL = $(JSONC_LIBS) -lm
+
+SIM_SRC := $(wildcard gpu/sim/*.c)
+GUEST_SRC := $(wildcard guest/lib/*.c guest/workloads/*.c)
+TOOL_SRC := $(wildcard guest/tools/*.c)
+BENCH_DIRS := $(patsubst benchmarks/%/,%,$(sort $(dir $(wildcard benchmarks/*/*.c))))
+TEST_DIRS := $(filter-out common,$(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/test_*.c)))))
+TEST_SRC := $(wildcard tests/*/test_*.c)
+COMMON_TEST_SRC := $(wildcard tests/common/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+LIBGPUSIM := $(BUILD)/lib/libgpusim.a
+LIBGUEST := $(BUILD)/lib/libgpuvm-guest.a
+LIBS_OURS := $(LIBGUEST) $(LIBGPUSIM)
+TOOLS := $(patsubst guest/tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
+BENCHES := $(patsubst %,$(BUILD)/bench/%,$(BENCH_DIRS))
+TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+.PHONY: all check bench clean distclean
+all: $(LIBS_OURS) $(TOOLS) $(BENCHES) $(TESTS)
+
+config.mk:
+	./configure
+
+$(BUILD)/obj/%.o: %.c config.mk
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(LIBGPUSIM): $(call obj,$(SIM_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBGUEST): $(call obj,$(GUEST_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
+
+$(BUILD)/bin/%: $(BUILD)/obj/guest/tools/%.o $(LIBS_OURS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+define bench_rule
+$(BUILD)/bench/$(1): $(call obj,$(wildcard benchmarks/$(1)/*.c)) $(LIBS_OURS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(LIBS_ALL)
+endef
+$(foreach b,$(BENCH_DIRS),$(eval $(call bench_rule,$(b))))
+
+define test_rule
+$(BUILD)/tests/$(1)/%: $(BUILD)/obj/tests/$(1)/%.o $(call obj,$(wildcard tests/$(1)/util_*.c) $(COMMON_TEST_SRC)) $(LIBS_OURS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(CMOCKA_LIBS) $$(LIBS_ALL)
+endef
+$(foreach d,$(TEST_DIRS),$(eval $(call test_rule,$(d))))
+
+# Run every test program; each prints cmocka's summary.  Fails if any fails.
+check: $(TESTS)
+	@fail=0; for t in $(TESTS); do \
+		echo "== $$t"; \
+		if ! $$t; then fail=1; echo "FAILED: $$t"; fi; \
+	done; \
+	if [ $$fail -ne 0 ]; then echo "make check: some tests failed"; exit 1; fi; \
+	echo "make check: all test programs passed"
+
+bench: $(BENCHES)
+	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -f config.mk
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
