@@ -46,7 +46,7 @@ TOOLS := $(patsubst guest/tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
 BENCHES := $(patsubst %,$(BUILD)/bench/%,$(BENCH_DIRS))
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all check bench clean distclean
+.PHONY: all check check-all demo bench clean distclean
 all: $(LIBS_OURS) $(TOOLS) $(BENCHES) $(TESTS)
 
 config.mk:
@@ -90,6 +90,15 @@ check: $(TESTS)
 	done; \
 	if [ $$fail -ne 0 ]; then echo "make check: some tests failed"; exit 1; fi; \
 	echo "make check: all test programs passed"
+
+# Everything CI runs: the tests, then the same tests under ASan+UBSan.
+check-all:
+	$(MAKE) check
+	$(MAKE) check SANITIZE=1
+
+# The main job.  Until gpuvmd exists: a verified matrix multiply on gpusim.
+demo: $(BUILD)/bin/gpuvm-run
+	$(BUILD)/bin/gpuvm-run mmul --size 512 --device native
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
