@@ -5,6 +5,9 @@
 #   guest/lib/*.c          -> libgpuvm-guest.a   (guest driver + runtime + transports)
 #   guest/workloads/*.c    -> linked into libgpuvm-guest.a
 #   guest/tools/NAME.c     -> bin/NAME
+#   gpu/host, shadow-pagetable, scheduler, mmio-trap, dom0-daemon (*.c)
+#                          -> libgpuvmd.a (the daemon's parts)
+#   dom0-daemon/cmd/NAME.c -> bin/NAME (gpuvmd, gpuvmctl)
 #   benchmarks/NAME/*.c    -> bench/NAME (one program per folder)
 #   tests/DIR/test_*.c     -> tests/DIR/test_* (one cmocka program each);
 #   tests/DIR/util_*.c and tests/common/*.c are linked into every test of DIR.
@@ -24,7 +27,8 @@ endif
 
 CC ?= cc
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
-	-D_GNU_SOURCE -Iinclude -Igpu/sim -Iguest/include -pthread
+	-D_GNU_SOURCE -Iinclude -Igpu/sim -Iguest/include -Idom0-daemon -Igpu/host \
+	-Ishadow-pagetable -Ischeduler -Immio-trap -pthread
 CFLAGS_ALL = $(CFLAGS_BASE) $(OPT) $(SAN_FLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = -pthread $(SAN_FLAGS) $(LDFLAGS)
 LIBS_ALL = $(JSONC_LIBS) -lm
@@ -32,6 +36,8 @@ LIBS_ALL = $(JSONC_LIBS) -lm
 SIM_SRC := $(wildcard gpu/sim/*.c)
 GUEST_SRC := $(wildcard guest/lib/*.c guest/workloads/*.c)
 TOOL_SRC := $(wildcard guest/tools/*.c)
+DAEMON_SRC := $(wildcard gpu/host/*.c shadow-pagetable/*.c scheduler/*.c mmio-trap/*.c dom0-daemon/*.c)
+DAEMON_CMD_SRC := $(wildcard dom0-daemon/cmd/*.c)
 BENCH_DIRS := $(patsubst benchmarks/%/,%,$(sort $(dir $(wildcard benchmarks/*/*.c))))
 TEST_DIRS := $(filter-out common,$(patsubst tests/%/,%,$(sort $(dir $(wildcard tests/*/test_*.c)))))
 TEST_SRC := $(wildcard tests/*/test_*.c)
@@ -41,8 +47,10 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 LIBGPUSIM := $(BUILD)/lib/libgpusim.a
 LIBGUEST := $(BUILD)/lib/libgpuvm-guest.a
-LIBS_OURS := $(LIBGUEST) $(LIBGPUSIM)
-TOOLS := $(patsubst guest/tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC))
+LIBGPUVMD := $(BUILD)/lib/libgpuvmd.a
+LIBS_OURS := $(LIBGPUVMD) $(LIBGUEST) $(LIBGPUSIM)
+TOOLS := $(patsubst guest/tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC)) \
+	$(patsubst dom0-daemon/cmd/%.c,$(BUILD)/bin/%,$(DAEMON_CMD_SRC))
 BENCHES := $(patsubst %,$(BUILD)/bench/%,$(BENCH_DIRS))
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
@@ -63,6 +71,14 @@ $(LIBGPUSIM): $(call obj,$(SIM_SRC))
 $(LIBGUEST): $(call obj,$(GUEST_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $(filter %.o,$^)
+
+$(LIBGPUVMD): $(call obj,$(DAEMON_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
+
+$(BUILD)/bin/%: $(BUILD)/obj/dom0-daemon/cmd/%.o $(LIBS_OURS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
 $(BUILD)/bin/%: $(BUILD)/obj/guest/tools/%.o $(LIBS_OURS)
 	@mkdir -p $(dir $@)

@@ -32,11 +32,17 @@ struct gpu_hw_ops {
 	int (*bar_write)(struct gpu_hw *hw, enum gpu_bar bar, uint64_t off, const void *buf, size_t len);
 	uint64_t (*bar_size)(struct gpu_hw *hw, enum gpu_bar bar);
 	/*
-	 * The VRAM backing as a file descriptor (owned by the hw; do not close)
-	 * so that a partition can be mmapped elsewhere.  Returns -ENOTSUP when
-	 * the VRAM cannot be reached that way (a real board).
+	 * A file descriptor through which the CPU reaches VRAM at addr, so
+	 * that a partition can be mmapped elsewhere (by the daemon, or handed
+	 * to a guest process).  The fd is owned by the hw: do not close it.
+	 * *fd_off is addr's offset in that file and *len how many bytes from
+	 * addr it backs contiguously (VRAM may be split over several files,
+	 * so that a guest can be given exactly its partition and nothing
+	 * else).  Returns the fd, -EINVAL beyond VRAM, or -ENOTSUP when VRAM
+	 * cannot be reached that way.
 	 */
-	int (*vram_fd)(struct gpu_hw *hw, uint64_t *size);
+	int (*vram_fd)(struct gpu_hw *hw, uint64_t addr, uint64_t *fd_off, uint64_t *len);
+	uint64_t (*vram_size)(struct gpu_hw *hw);
 	/*
 	 * Called (from a GPU-side thread) whenever an enabled interrupt becomes
 	 * pending in NV_PMC_INTR.  The handler must not call back into hw.

@@ -142,13 +142,14 @@ static int sim_bar_write(struct gpu_hw *hw, enum gpu_bar bar, uint64_t off, cons
 	return ret;
 }
 
-static int sim_vram_fd(struct gpu_hw *hw, uint64_t *size)
+static int sim_vram_fd(struct gpu_hw *hw, uint64_t addr, uint64_t *fd_off, uint64_t *len)
 {
-	struct gpusim *sim = sim_of(hw);
+	return sim_vram_chunk_fd(sim_of(hw), addr, fd_off, len);
+}
 
-	if (size)
-		*size = sim->vram_size;
-	return sim->vram_fd;
+static uint64_t sim_vram_size(struct gpu_hw *hw)
+{
+	return sim_of(hw)->vram_size;
 }
 
 static void sim_set_irq_handler(struct gpu_hw *hw, gpu_irq_fn fn, void *arg)
@@ -175,6 +176,7 @@ static const struct gpu_hw_ops sim_hw_ops = {
 	.bar_write = sim_bar_write,
 	.bar_size = sim_bar_size,
 	.vram_fd = sim_vram_fd,
+	.vram_size = sim_vram_size,
 	.set_irq_handler = sim_set_irq_handler,
 	.destroy = sim_hw_destroy,
 };

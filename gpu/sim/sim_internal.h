@@ -25,6 +25,8 @@
 #define SIM_TLB_ENTRIES     4096
 #define SIM_XLATE_SLOTS     16
 #define SIM_NO_CHANNEL      (-1)
+/* VRAM is split over memfds of this size so a partition can be handed out alone. */
+#define SIM_VRAM_CHUNK      (16ull << 20)
 
 /* A GPU virtual address space as an engine sees it. */
 struct sim_vm {
@@ -137,7 +139,8 @@ struct gpusim {
 	pthread_mutex_t lock;
 
 	/* VRAM */
-	int vram_fd;
+	int *vram_fds;              /* one memfd per SIM_VRAM_CHUNK */
+	unsigned vram_chunks;
 	uint8_t *vram;
 	uint64_t vram_size;
 
@@ -238,6 +241,7 @@ bool sim_misc_wr(struct gpusim *sim, uint32_t addr, uint32_t val);
 /* ---- VRAM (sim_vram.c) ---------------------------------------------------- */
 int sim_vram_init(struct gpusim *sim, uint64_t size);
 void sim_vram_fini(struct gpusim *sim);
+int sim_vram_chunk_fd(struct gpusim *sim, uint64_t addr, uint64_t *fd_off, uint64_t *len);
 static inline bool sim_vram_ok(const struct gpusim *sim, uint64_t addr, uint64_t len)
 {
 	return addr < sim->vram_size && len <= sim->vram_size - addr;
