@@ -82,6 +82,8 @@ void host_vram_free(struct gpuvm_host *host, uint64_t *total_free, uint64_t *lar
 int host_check_isolation(struct gpuvm_host *host, char *why, size_t len);
 
 /* ---- vGPU lifecycle (control thread) --------------------------------------- */
+/* Build the register table once; fails on a duplicate or overlapping entry. */
+int vgpu_core_init(void);
 struct vgpu *vgpu_create(struct gpuvm_host *host, const struct vgpu_config *cfg,
 			 char *err, size_t errlen);
 /* Stops and frees every physical channel, scrubs and returns the partition. */

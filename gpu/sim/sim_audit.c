@@ -25,7 +25,8 @@ int gpusim_audit_set(struct gpusim *sim, unsigned chid, const struct gpusim_rang
 			return -EINVAL;
 	chan = &sim->chan[chid];
 	pthread_mutex_lock(&sim->audit_lock);
-	memcpy(chan->audit, r, n * sizeof(*r));
+	if (n)
+		memcpy(chan->audit, r, n * sizeof(*r));
 	chan->audit_n = n;
 	pthread_mutex_unlock(&sim->audit_lock);
 	atomic_fetch_add(&sim->tlb_gen, 1);

@@ -1,0 +1,298 @@
+/*
+ * Channels of a vGPU.  A virtual channel id maps to a physical channel
+ * allocated when the guest binds it; the physical channel runs on a shadow
+ * instance block in daemon VRAM: the guest's RAMFC with USERD pointing at a
+ * shadow USERD page and the page directory replaced by the shadow one.  The
+ * guest's runlist writes are merged into the one physical runlist, and its
+ * GP_PUT writes (the submission doorbell) are forwarded to the shadow USERD.
+ */
+#include <errno.h>
+
+#include "log.h"
+#include "vgpu_internal.h"
+
+#define RAMFC_SIZE          0x200
+#define INST_COPY_END       0x400
+
+static struct vgpu_chan *chan_of(struct vgpu *v, uint32_t reg, unsigned *vchid)
+{
+	*vchid = (reg - NV_PFIFO_CHAN_INST(0)) / 8;
+	return *vchid < v->cfg.channels ? &v->chan[*vchid] : NULL;
+}
+
+static uint64_t gmem_rd64(struct vgpu *v, uint64_t g)
+{
+	return vgpu_gmem_rd32(v, g) | (uint64_t)vgpu_gmem_rd32(v, g + 4) << 32;
+}
+
+static void chan_track_userd(struct vgpu *v, struct vgpu_chan *c, uint64_t guserd)
+{
+	if (c->userd_tracked && c->guserd == guserd)
+		return;
+	if (c->userd_tracked)
+		page_track_put(&v->track, c->guserd >> NV_SPAGE_SHIFT, PAGE_USERD);
+	c->userd_tracked = false;
+	c->guserd = guserd;
+	if (vgpu_gphys_ok(v, guserd, NV_USERD_GP_PUT + 4) &&
+	    !page_track_get(&v->track, guserd >> NV_SPAGE_SHIFT, PAGE_USERD))
+		c->userd_tracked = true;
+}
+
+static void chan_set_vm(struct vgpu *v, struct vgpu_chan *c, uint64_t gpd)
+{
+	if (c->svm && c->svm->gpd == gpd)
+		return;
+	vgpu_svm_put(v, c->svm);
+	c->svm = vgpu_svm_get(v, gpd, SHADOW_GPU, 0);
+}
+
+/* Rebuild the shadow instance block from the guest's. */
+static void chan_sync_inst(struct vgpu *v, struct vgpu_chan *c)
+{
+	struct gpuvm_host *h = v->host;
+	uint64_t pd_words = gmem_rd64(v, c->ginst + NV_INST_PD_LO);
+
+	for (uint32_t off = 0; off < INST_COPY_END; off += 4)
+		host_wr32_vram(h, c->shadow_inst + off, vgpu_gmem_rd32(v, c->ginst + off));
+	chan_track_userd(v, c, gmem_rd64(v, c->ginst + NV_RAMFC_USERD_LO) & ~(uint64_t)0xff);
+	host_wr32_vram(h, c->shadow_inst + NV_RAMFC_USERD_LO, (uint32_t)c->shadow_userd);
+	host_wr32_vram(h, c->shadow_inst + NV_RAMFC_USERD_HI, (uint32_t)(c->shadow_userd >> 32));
+	/* Only a VRAM page directory can be shadowed; anything else runs with none. */
+	if ((pd_words & NV_INST_PD_TARGET_MASK) == 0)
+		chan_set_vm(v, c, pd_words & 0xfffffffff000ull);
+	else
+		chan_set_vm(v, c, ~0ull);
+	host_wr32_vram(h, c->shadow_inst + NV_INST_PD_LO, c->svm ? (uint32_t)c->svm->spd : 0);
+	host_wr32_vram(h, c->shadow_inst + NV_INST_PD_HI, c->svm ? (uint32_t)(c->svm->spd >> 32) : 0);
+}
+
+static void chan_unbind(struct vgpu *v, struct vgpu_chan *c)
+{
+	if (c->pchid >= 0)
+		host_chan_free(v->host, c->pchid);
+	c->pchid = -1;
+	if (c->shadow_inst)
+		host_page_free(v->host, c->shadow_inst, NV_INST_SIZE);
+	if (c->shadow_userd)
+		host_page_free(v->host, c->shadow_userd, NV_USERD_SIZE);
+	c->shadow_inst = c->shadow_userd = 0;
+	if (c->ginst)
+		page_track_put(&v->track, c->ginst >> NV_SPAGE_SHIFT, PAGE_INST);
+	if (c->userd_tracked)
+		page_track_put(&v->track, c->guserd >> NV_SPAGE_SHIFT, PAGE_USERD);
+	c->userd_tracked = false;
+	c->ginst = c->guserd = 0;
+	vgpu_svm_put(v, c->svm);
+	c->svm = NULL;
+}
+
+static int chan_bind(struct vgpu *v, struct vgpu_chan *c, unsigned vchid, uint64_t ginst)
+{
+	struct gpuvm_host *h = v->host;
+	int err;
+
+	if (!vgpu_gphys_ok(v, ginst, NV_INST_SIZE))
+		return -EFAULT;
+	err = host_page_alloc(h, NV_INST_SIZE, NV_SPAGE_SIZE, &c->shadow_inst);
+	if (!err)
+		err = host_page_alloc(h, NV_USERD_SIZE, NV_SPAGE_SIZE, &c->shadow_userd);
+	if (err)
+		return err;
+	c->pchid = host_chan_alloc(h, v, vchid);
+	if (c->pchid < 0)
+		return c->pchid;
+	c->ginst = ginst;
+	page_track_get(&v->track, ginst >> NV_SPAGE_SHIFT, PAGE_INST);
+	chan_sync_inst(v, c);
+	/* The channel resumes from where the guest's USERD says it is. */
+	if (c->userd_tracked) {
+		host_wr32_vram(h, c->shadow_userd + NV_USERD_GP_GET, vgpu_gmem_rd32(v, c->guserd + NV_USERD_GP_GET));
+		host_wr32_vram(h, c->shadow_userd + NV_USERD_GP_PUT, vgpu_gmem_rd32(v, c->guserd + NV_USERD_GP_PUT));
+	}
+	host_chan_bind(h, c->pchid, c->shadow_inst, c->ctrl_reg & NV_CHAN_CTRL_RUNNABLE,
+		       v->base, v->cfg.vram_size);
+	if (c->listed) {
+		host_chan_set_listed(h, c->pchid, true);
+		host_runlist_commit(h);
+	}
+	return 0;
+}
+
+uint32_t vgpu_chan_read(struct vgpu *v, uint32_t reg)
+{
+	unsigned vchid;
+	struct vgpu_chan *c = chan_of(v, reg, &vchid);
+	uint32_t val;
+
+	if (!c) {
+		vgpu_deny(v, reg, false);
+		return 0;
+	}
+	if (!(reg & 4))
+		return c->inst_reg;
+	val = c->ctrl_reg & NV_CHAN_CTRL_RUNNABLE;
+	if (c->pchid >= 0)
+		val |= host_chan_ctrl(v->host, c->pchid) &
+		       (NV_CHAN_CTRL_LOADED | NV_CHAN_CTRL_FAULTED | NV_CHAN_CTRL_PENDING);
+	return val;
+}
+
+void vgpu_chan_write(struct vgpu *v, uint32_t reg, uint32_t val)
+{
+	unsigned vchid;
+	struct vgpu_chan *c = chan_of(v, reg, &vchid);
+	int err;
+
+	if (!c) {
+		vgpu_deny(v, reg, true);
+		return;
+	}
+	if (reg & 4) {
+		c->ctrl_reg = val & NV_CHAN_CTRL_RUNNABLE;
+		if (c->pchid >= 0)
+			host_chan_set_runnable(v->host, c->pchid, c->ctrl_reg);
+		return;
+	}
+	chan_unbind(v, c);
+	c->inst_reg = val;
+	if (!(val & NV_CHAN_INST_VALID))
+		return;
+	err = chan_bind(v, c, vchid, (uint64_t)(val & NV_CHAN_INST_ADDR_MASK) << 12);
+	if (err) {
+		gpuvm_log(GPUVM_LOG_WARN, "vgpu %s: channel %u not bound (instance 0x%08x): %s",
+			  v->cfg.name, vchid, val, err == -EFAULT ? "outside the partition" : "no resources");
+		chan_unbind(v, c);
+	}
+}
+
+void vgpu_runlist_submit(struct vgpu *v, uint32_t val)
+{
+	uint64_t base = (uint64_t)(v->runlist_base & NV_CHAN_INST_ADDR_MASK) << 12;
+	unsigned count = NV_PFIFO_RUNLIST_COUNT(val);
+
+	v->runlist_submit = val;
+	for (unsigned i = 0; i < v->cfg.channels; i++)
+		v->chan[i].listed = false;
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t e = base + (uint64_t)i * NV_RUNLIST_ENTRY_SIZE;
+		uint32_t chid = vgpu_gmem_rd32(v, e);
+
+		if (!vgpu_gphys_ok(v, e, NV_RUNLIST_ENTRY_SIZE) || chid >= v->cfg.channels) {
+			/* A foreign or bogus id: this entry is dropped, the rest stands. */
+			vgpu_deny(v, NV_PFIFO_RUNLIST_SUBMIT, true);
+			continue;
+		}
+		v->chan[chid].listed = true;
+	}
+	for (unsigned i = 0; i < v->cfg.channels; i++)
+		if (v->chan[i].pchid >= 0)
+			host_chan_set_listed(v->host, v->chan[i].pchid, v->chan[i].listed);
+	host_runlist_commit(v->host);
+	pthread_mutex_lock(&v->irq_lock);
+	v->irq.fifo_intr |= NV_PFIFO_INTR_RUNLIST;
+	pthread_mutex_unlock(&v->irq_lock);
+}
+
+uint32_t vgpu_preempt_read(struct vgpu *v)
+{
+	return v->preempt;
+}
+
+void vgpu_preempt_write(struct vgpu *v, uint32_t val)
+{
+	unsigned vchid = val & (NV_PFIFO_CHANNELS - 1);
+
+	if (vchid >= v->cfg.channels) {
+		vgpu_deny(v, NV_PFIFO_PREEMPT, true);
+		return;
+	}
+	v->preempt = vchid;
+	if (v->chan[vchid].pchid >= 0)
+		host_chan_preempt(v->host, v->chan[vchid].pchid);
+}
+
+void vgpu_inst_written(struct vgpu *v, uint64_t gpfn)
+{
+	for (unsigned i = 0; i < v->cfg.channels; i++) {
+		struct vgpu_chan *c = &v->chan[i];
+
+		if (c->pchid >= 0 && (c->ginst >> NV_SPAGE_SHIFT) == gpfn)
+			chan_sync_inst(v, c);
+	}
+	if (v->bar1.ginst && ((v->bar1.ginst - 1) >> NV_SPAGE_SHIFT) == gpfn)
+		vgpu_bar_bind(v, &v->bar1, v->bar1.bind);
+	if (v->bar3.ginst && ((v->bar3.ginst - 1) >> NV_SPAGE_SHIFT) == gpfn)
+		vgpu_bar_bind(v, &v->bar3, v->bar3.bind);
+}
+
+/* Bring the channel's shadow up to date before the GPU fetches new work. */
+static void chan_sync_before_submit(struct vgpu *v, struct vgpu_chan *c)
+{
+	struct shadow_vm *s = c->svm;
+
+	if (s && (s->dirty.used || s->need_full)) {
+		shadow_vm_sync(s);
+		host_tlb_flush(v->host, s->spd, NV_MMU_FLUSH_ALL_PAGES);
+	}
+}
+
+void vgpu_userd_written(struct vgpu *v, uint64_t g, uint32_t val)
+{
+	for (unsigned i = 0; i < v->cfg.channels; i++) {
+		struct vgpu_chan *c = &v->chan[i];
+
+		if (c->pchid < 0 || !c->userd_tracked || g != c->guserd + NV_USERD_GP_PUT)
+			continue;
+		chan_sync_before_submit(v, c);
+		host_userd_put(v->host, c->shadow_userd, val);
+		atomic_fetch_add_explicit(&v->st_submissions, 1, memory_order_relaxed);
+	}
+}
+
+bool vgpu_userd_read(struct vgpu *v, uint64_t g, uint32_t *val)
+{
+	for (unsigned i = 0; i < v->cfg.channels; i++) {
+		struct vgpu_chan *c = &v->chan[i];
+		uint64_t off = g - c->guserd;
+
+		if (c->pchid < 0 || !c->userd_tracked || g < c->guserd || off >= NV_USERD_SIZE)
+			continue;
+		/* What the GPU updates comes from the shadow; the rest is the guest's. */
+		if (off == NV_USERD_GP_GET || off == NV_USERD_REF || off == NV_USERD_GP_PUT) {
+			*val = host_rd32_vram(v->host, c->shadow_userd + off);
+			return true;
+		}
+	}
+	return false;
+}
+
+void vgpu_channels_reset(struct vgpu *v)
+{
+	bool listed = false;
+
+	for (unsigned i = 0; i < VGPU_MAX_CHANNELS; i++) {
+		listed |= v->chan[i].listed && v->chan[i].pchid >= 0;
+		chan_unbind(v, &v->chan[i]);
+		v->chan[i] = (struct vgpu_chan){ .pchid = -1 };
+	}
+	if (listed)
+		host_runlist_commit(v->host);
+}
+
+unsigned vgpu_channels_bound(struct vgpu *v)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < v->cfg.channels; i++)
+		n += v->chan[i].pchid >= 0;
+	return n;
+}
+
+uint32_t vgpu_engine_status(struct vgpu *v)
+{
+	for (unsigned i = 0; i < v->cfg.channels; i++)
+		if (v->chan[i].pchid >= 0 &&
+		    (host_chan_ctrl(v->host, v->chan[i].pchid) & (NV_CHAN_CTRL_LOADED | NV_CHAN_CTRL_PENDING)))
+			return 1;
+	return 0;
+}

@@ -1,0 +1,164 @@
+/*
+ * vGPU internals shared by the files of the vGPU core:
+ *   vgpu.c          lifecycle, attach/detach, info, export
+ *   vgpu_regs.c     the BAR0 register table and the MMIO entry point
+ *   vgpu_mem.c      guest-physical memory: PRAMIN, BAR1/BAR3, tracked pages
+ *   vgpu_mmu.c      shadow address spaces and guest TLB flushes
+ *   vgpu_channel.c  channel table, shadow instance blocks, USERD, runlist
+ *   vgpu_irq.c      virtual interrupt state and fault delivery
+ *   vgpu_check.c    the isolation checker
+ *
+ * Locking: v->lock serialises the trap path and lifecycle calls of one vGPU;
+ * v->irq_lock (a leaf) guards the virtual interrupt state, which the host's
+ * interrupt thread updates while holding the host lock.
+ */
+#ifndef GPUVM_VGPU_INTERNAL_H
+#define GPUVM_VGPU_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "host.h"
+#include "nvc0/classes.h"
+#include "nvc0/mem.h"
+#include "nvc0/regs.h"
+#include "page_track.h"
+#include "shadow_vm.h"
+#include "vgpu.h"
+
+#define VGPU_MAX_SVMS       32      /* shadow address spaces per vGPU */
+#define VGPU_DENY_LOG_MAX   64      /* distinct denied registers logged */
+#define VGPU_BAR1_SIZE      (256ull << 20)
+#define VGPU_BAR3_SIZE      (16ull << 20)
+
+struct vgpu_chan {
+	uint32_t inst_reg;          /* guest's channel table words */
+	uint32_t ctrl_reg;
+	bool listed;                /* on the guest's runlist */
+	int pchid;                  /* physical channel, -1 if none */
+	uint64_t ginst;             /* guest instance block (guest physical) */
+	uint64_t guserd;            /* guest USERD (guest physical), from RAMFC */
+	bool userd_tracked;
+	uint64_t shadow_inst;       /* host physical, reserved area */
+	uint64_t shadow_userd;
+	struct shadow_vm *svm;
+};
+
+struct vgpu_fault_rec {
+	uint32_t w[4];
+};
+
+/* Virtual interrupt state: written by the interrupt thread, read by traps. */
+struct vgpu_irq_state {
+	uint32_t fifo_intr, fifo_intr_en;
+	uint32_t fault_units;
+	struct vgpu_fault_rec fault[NV_FAULT_UNITS];
+	uint32_t pbdma_intr, pbdma_intr_en, pbdma_chid, pbdma_info;
+	uint32_t pgraph_intr, pgraph_intr_en;
+	uint32_t notify[4];
+	uint32_t pmc_intr_en;
+};
+
+/* A guest BAR VM (BAR1 or BAR3), emulated with a software shadow. */
+struct vgpu_bar {
+	uint32_t bind;              /* guest's 0x1704 / 0x1714 value */
+	uint64_t ginst;
+	struct shadow_vm *svm;
+	uint32_t pages;
+	uint32_t *remap;            /* this BAR's part of the exported table */
+};
+
+struct vgpu {
+	struct gpuvm_host *host;
+	struct vgpu_config cfg;
+	unsigned id;
+	pthread_mutex_t lock;
+	uint64_t base;              /* partition, host physical */
+	uint8_t *mem;               /* CPU view of the partition */
+
+	/* virtual registers (under lock) */
+	uint32_t pmc_enable;
+	uint32_t pramin_base;
+	uint32_t peephole;
+	uint32_t fifo_enable;
+	uint32_t userd_base;
+	uint32_t runlist_base, runlist_submit;
+	uint32_t preempt;
+	uint32_t mmu_ctrl, mmu_flush_pd;
+
+	pthread_mutex_t irq_lock;
+	struct vgpu_irq_state irq;
+
+	struct vgpu_chan chan[VGPU_MAX_CHANNELS];
+	struct vgpu_bar bar1, bar3;
+	struct shadow_vm *svm[VGPU_MAX_SVMS];
+	struct shadow_env env;
+	struct page_track track;
+	uint64_t remap_changes;     /* track.changes when the table was last rebuilt */
+
+	int remap_fd;
+	uint32_t *remap;            /* BAR1 pages then BAR3 pages */
+	size_t remap_bytes;
+
+	uint32_t denied_logged[VGPU_DENY_LOG_MAX];
+	unsigned denied_logged_n;
+
+	bool attached;
+	void (*detach_hook)(void *arg);
+	void *detach_arg;
+
+	/* statistics */
+	atomic_uint_fast64_t st_reads, st_writes, st_denied, st_tlb_flushes;
+	atomic_uint_fast64_t st_submissions, st_faults;
+};
+
+/* ---- register table (vgpu_regs.c) --------------------------------------------- */
+int vgpu_regs_init(void);
+void vgpu_deny(struct vgpu *v, uint32_t reg, bool write);
+
+/* ---- guest memory (vgpu_mem.c) -------------------------------------------------- */
+static inline bool vgpu_gphys_ok(const struct vgpu *v, uint64_t g, uint64_t len)
+{
+	return g < v->cfg.vram_size && len <= v->cfg.vram_size - g;
+}
+uint32_t vgpu_gmem_rd32(struct vgpu *v, uint64_t g);
+/* A guest write of size bytes (1..8): stored, then tracked-page handlers run. */
+void vgpu_gmem_write(struct vgpu *v, uint64_t g, uint64_t val, unsigned size);
+uint64_t vgpu_gmem_read(struct vgpu *v, uint64_t g, unsigned size);
+uint32_t vgpu_pramin_read(struct vgpu *v, uint32_t reg);
+void vgpu_pramin_write(struct vgpu *v, uint32_t reg, uint32_t val);
+void vgpu_bar_access(struct vgpu *v, struct vgpu_io *io);
+void vgpu_bar_bind(struct vgpu *v, struct vgpu_bar *bar, uint32_t val);
+void vgpu_bar_unbind(struct vgpu *v, struct vgpu_bar *bar);
+/* Rebuild the exported remap table if mappings or tracking changed. */
+void vgpu_remap_refresh(struct vgpu *v, bool force);
+int vgpu_remap_init(struct vgpu *v);
+void vgpu_remap_fini(struct vgpu *v);
+
+/* ---- shadow address spaces (vgpu_mmu.c) ------------------------------------------- */
+void vgpu_env_init(struct vgpu *v);
+struct shadow_vm *vgpu_svm_get(struct vgpu *v, uint64_t gpd, enum shadow_kind kind, uint32_t bar_pages);
+void vgpu_svm_put(struct vgpu *v, struct shadow_vm *s);
+void vgpu_svm_page_written(struct vgpu *v, uint64_t gpfn);
+void vgpu_tlb_flush(struct vgpu *v, uint32_t trigger);
+
+/* ---- channels (vgpu_channel.c) ----------------------------------------------------- */
+uint32_t vgpu_chan_read(struct vgpu *v, uint32_t reg);
+void vgpu_chan_write(struct vgpu *v, uint32_t reg, uint32_t val);
+void vgpu_runlist_submit(struct vgpu *v, uint32_t val);
+uint32_t vgpu_preempt_read(struct vgpu *v);
+void vgpu_preempt_write(struct vgpu *v, uint32_t val);
+void vgpu_inst_written(struct vgpu *v, uint64_t gpfn);
+/* A write to a USERD page; returns true if it was a submission. */
+void vgpu_userd_written(struct vgpu *v, uint64_t g, uint32_t val);
+bool vgpu_userd_read(struct vgpu *v, uint64_t g, uint32_t *val);
+void vgpu_channels_reset(struct vgpu *v);
+unsigned vgpu_channels_bound(struct vgpu *v);
+uint32_t vgpu_engine_status(struct vgpu *v);
+
+/* ---- interrupts (vgpu_irq.c) ---------------------------------------------------------- */
+bool vgpu_irq_read(struct vgpu *v, uint32_t reg, uint32_t *val);
+bool vgpu_irq_write(struct vgpu *v, uint32_t reg, uint32_t val);
+void vgpu_irq_reset(struct vgpu *v);
+
+#endif

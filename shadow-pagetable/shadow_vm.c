@@ -1,0 +1,395 @@
+/* Shadow address spaces (see shadow_vm.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvc0/mem.h"
+#include "shadow_vm.h"
+
+#define PTES_PER_PAGE       (NV_SPAGE_SIZE / 8)     /* 512 */
+#define PD_PAGES            (NV_PD_SIZE / NV_SPAGE_SIZE)
+#define SMALL_PER_LARGE     (NV_LPAGE_SIZE / NV_SPAGE_SIZE)
+
+enum table_size { TABLE_SMALL, TABLE_LARGE };
+
+static unsigned table_entries(enum table_size t)
+{
+	return t == TABLE_SMALL ? NV_SPT_ENTRIES : NV_LPT_ENTRIES;
+}
+
+static uint64_t guest_rd64(const struct shadow_vm *s, uint64_t gaddr)
+{
+	const uint32_t *p = (const uint32_t *)(const void *)(s->env->gmem + gaddr);
+
+	/* The guest may be writing its tables right now: read each word once. */
+	return __atomic_load_n(p, __ATOMIC_RELAXED) |
+	       (uint64_t)__atomic_load_n(p + 1, __ATOMIC_RELAXED) << 32;
+}
+
+static bool guest_range_ok(const struct shadow_vm *s, uint64_t gaddr, uint64_t len)
+{
+	return gaddr < s->env->gsize && len <= s->env->gsize - gaddr;
+}
+
+/* ---- page dependencies ------------------------------------------------------ */
+
+static int svm_track(struct shadow_vm *s, uint64_t gpfn)
+{
+	uint64_t *n = gpfn_map_get(&s->mine, gpfn);
+
+	if (!n)
+		return -ENOMEM;
+	if ((*n)++ == 0)
+		return page_track_get(s->env->track, gpfn, PAGE_PT);
+	return 0;
+}
+
+static void svm_untrack(struct shadow_vm *s, uint64_t gpfn)
+{
+	uint64_t *n = gpfn_map_find(&s->mine, gpfn);
+
+	if (!n)
+		return;
+	if (--*n == 0) {
+		gpfn_map_del(&s->mine, gpfn);
+		page_track_put(s->env->track, gpfn, PAGE_PT);
+	}
+}
+
+static void svm_track_range(struct shadow_vm *s, uint64_t gaddr, uint64_t len, bool on)
+{
+	for (uint64_t a = gaddr; a < gaddr + len; a += NV_SPAGE_SIZE) {
+		if (on)
+			svm_track(s, a >> NV_SPAGE_SHIFT);
+		else
+			svm_untrack(s, a >> NV_SPAGE_SHIFT);
+	}
+}
+
+/* ---- translation -------------------------------------------------------------- */
+
+static uint64_t shadow_pte(struct shadow_vm *s, uint64_t gpte, enum table_size t)
+{
+	uint64_t psize = t == TABLE_SMALL ? NV_SPAGE_SIZE : NV_LPAGE_SIZE;
+	uint64_t g;
+
+	if (!(gpte & NV_PTE_VALID))
+		return 0;
+	g = nv_pte_addr(gpte) & ~(psize - 1);
+	if (nv_pte_aper(gpte) != 0 || !guest_range_ok(s, g, psize)) {
+		s->rejected++;
+		return 0;
+	}
+	return nv_pte_vram(s->env->hbase + g, (gpte & NV_PTE_READ_ONLY) != 0);
+}
+
+static void shadow_write_pte(struct shadow_vm *s, uint64_t table, unsigned j, uint64_t pte)
+{
+	s->env->ops->wr32(s->env->ctx, table + (uint64_t)j * 8, (uint32_t)pte);
+	s->env->ops->wr32(s->env->ctx, table + (uint64_t)j * 8 + 4, (uint32_t)(pte >> 32));
+}
+
+/* GPU kind: re-translate entries [first, first + n) of one shadow table. */
+static void gpu_translate(struct shadow_vm *s, struct shadow_pde *p, enum table_size t,
+			  unsigned first, unsigned n)
+{
+	uint64_t gtab = (t == TABLE_SMALL ? p->t_small : p->t_large) - 1;
+	uint64_t stab = t == TABLE_SMALL ? p->s_small : p->s_large;
+
+	for (unsigned j = first; j < first + n; j++)
+		shadow_write_pte(s, stab, j, shadow_pte(s, guest_rd64(s, gtab + (uint64_t)j * 8), t));
+}
+
+/* BAR kind: the translation of one BAR page from the guest tables. */
+static uint32_t bar_translate_page(struct shadow_vm *s, uint32_t page)
+{
+	struct shadow_pde *p = &s->pde[page / NV_SPT_ENTRIES];
+	unsigned in_pde = page % NV_SPT_ENTRIES;
+	uint64_t pte;
+
+	if (p->t_small) {
+		pte = shadow_pte(s, guest_rd64(s, p->t_small - 1 + (uint64_t)in_pde * 8), TABLE_SMALL);
+		if (pte)
+			return (uint32_t)(((nv_pte_addr(pte) - s->env->hbase) >> NV_SPAGE_SHIFT) + 1);
+	}
+	if (p->t_large) {
+		unsigned j = in_pde / SMALL_PER_LARGE;
+
+		pte = shadow_pte(s, guest_rd64(s, p->t_large - 1 + (uint64_t)j * 8), TABLE_LARGE);
+		if (pte)
+			return (uint32_t)(((nv_pte_addr(pte) - s->env->hbase) >> NV_SPAGE_SHIFT) +
+					  in_pde % SMALL_PER_LARGE + 1);
+	}
+	return 0;
+}
+
+static void bar_refresh(struct shadow_vm *s, uint64_t first_page, uint64_t n)
+{
+	uint64_t end = first_page + n < s->bar_pages ? first_page + n : s->bar_pages;
+
+	for (uint64_t pg = first_page; pg < end; pg++)
+		s->bar_xlate[pg] = bar_translate_page(s, (uint32_t)pg);
+}
+
+/* ---- PDE-level sync ------------------------------------------------------------- */
+
+static void drop_table(struct shadow_vm *s, struct shadow_pde *p, enum table_size t)
+{
+	uint64_t *tracked = t == TABLE_SMALL ? &p->t_small : &p->t_large;
+	uint64_t *shadow = t == TABLE_SMALL ? &p->s_small : &p->s_large;
+
+	if (*tracked)
+		svm_track_range(s, *tracked - 1, (uint64_t)table_entries(t) * 8, false);
+	*tracked = 0;
+	if (*shadow)
+		s->env->ops->free(s->env->ctx, *shadow, (uint64_t)table_entries(t) * 8);
+	*shadow = 0;
+}
+
+static int take_table(struct shadow_vm *s, struct shadow_pde *p, enum table_size t, uint32_t word)
+{
+	uint64_t len = (uint64_t)table_entries(t) * 8;
+	uint64_t gaddr = nv_pde_word_addr(word);
+	uint64_t *shadow = t == TABLE_SMALL ? &p->s_small : &p->s_large;
+	unsigned aper = word & NV_PDE_APER_MASK;
+
+	if (aper == NV_APER_NONE)
+		return 0;
+	if (aper != NV_APER_VRAM || !guest_range_ok(s, gaddr, len)) {
+		s->rejected++;
+		return 0;
+	}
+	if (s->kind == SHADOW_GPU && s->env->ops->alloc(s->env->ctx, len, shadow))
+		return -ENOMEM;
+	svm_track_range(s, gaddr, len, true);
+	*(t == TABLE_SMALL ? &p->t_small : &p->t_large) = gaddr + 1;
+	if (s->kind == SHADOW_GPU)
+		gpu_translate(s, p, t, 0, table_entries(t));
+	return 0;
+}
+
+static void write_shadow_pde(struct shadow_vm *s, unsigned i)
+{
+	struct shadow_pde *p = &s->pde[i];
+	uint64_t at = s->spd + (uint64_t)i * 8;
+
+	s->env->ops->wr32(s->env->ctx, at, p->s_large ? nv_pde_word(p->s_large, NV_APER_VRAM) : 0);
+	s->env->ops->wr32(s->env->ctx, at + 4, p->s_small ? nv_pde_word(p->s_small, NV_APER_VRAM) : 0);
+}
+
+static int sync_pde(struct shadow_vm *s, unsigned i, bool force)
+{
+	struct shadow_pde *p = &s->pde[i];
+	uint64_t words = guest_rd64(s, s->gpd + (uint64_t)i * 8);
+	uint32_t gl = (uint32_t)words, gs = (uint32_t)(words >> 32);
+	int err;
+
+	if (!force && gl == p->g_large && gs == p->g_small)
+		return 0;
+	drop_table(s, p, TABLE_SMALL);
+	drop_table(s, p, TABLE_LARGE);
+	p->g_large = gl;
+	p->g_small = gs;
+	err = take_table(s, p, TABLE_SMALL, gs);
+	if (!err)
+		err = take_table(s, p, TABLE_LARGE, gl);
+	if (s->kind == SHADOW_GPU)
+		write_shadow_pde(s, i);
+	else
+		bar_refresh(s, (uint64_t)i * NV_SPT_ENTRIES, NV_SPT_ENTRIES);
+	return err;
+}
+
+static bool is_dirty(const struct shadow_vm *s, uint64_t gaddr)
+{
+	return gpfn_map_find(&s->dirty, gaddr >> NV_SPAGE_SHIFT) != NULL;
+}
+
+/* Re-translate the entries of every dirty page of one table. */
+static void sync_table_pages(struct shadow_vm *s, unsigned i, enum table_size t)
+{
+	struct shadow_pde *p = &s->pde[i];
+	uint64_t gtab = (t == TABLE_SMALL ? p->t_small : p->t_large) - 1;
+	unsigned pages = table_entries(t) / PTES_PER_PAGE;
+
+	for (unsigned k = 0; k < pages; k++) {
+		if (!is_dirty(s, gtab + (uint64_t)k * NV_SPAGE_SIZE))
+			continue;
+		s->units++;
+		if (s->kind == SHADOW_GPU) {
+			gpu_translate(s, p, t, k * PTES_PER_PAGE, PTES_PER_PAGE);
+		} else {
+			uint64_t span = t == TABLE_SMALL ? PTES_PER_PAGE : PTES_PER_PAGE * SMALL_PER_LARGE;
+
+			bar_refresh(s, (uint64_t)i * NV_SPT_ENTRIES + k * span, span);
+		}
+	}
+}
+
+int shadow_vm_sync(struct shadow_vm *s)
+{
+	unsigned pd_pages = (s->npde * 8 + NV_SPAGE_SIZE - 1) / NV_SPAGE_SIZE;
+	int err = 0;
+
+	if (!s->gpd_ok)
+		return 0;
+	for (unsigned pg = 0; pg < pd_pages; pg++) {
+		bool force = s->need_full;
+
+		if (!force && !is_dirty(s, s->gpd + (uint64_t)pg * NV_SPAGE_SIZE))
+			continue;
+		s->units++;
+		for (unsigned i = pg * PTES_PER_PAGE; i < (pg + 1) * PTES_PER_PAGE && i < s->npde && !err; i++)
+			err = sync_pde(s, i, force);
+	}
+	for (unsigned i = 0; i < s->npde && s->dirty.used && !err; i++) {
+		if (s->pde[i].t_small)
+			sync_table_pages(s, i, TABLE_SMALL);
+		if (s->pde[i].t_large)
+			sync_table_pages(s, i, TABLE_LARGE);
+	}
+	gpfn_map_clear(&s->dirty);
+	s->need_full = false;
+	return err;
+}
+
+bool shadow_vm_page_written(struct shadow_vm *s, uint64_t gpfn)
+{
+	if (!gpfn_map_find(&s->mine, gpfn))
+		return false;
+	/* Dirty marking cannot fail in a way that loses safety: on ENOMEM the
+	 * next sync rebuilds everything. */
+	if (!gpfn_map_get(&s->dirty, gpfn))
+		s->need_full = true;
+	return true;
+}
+
+/* ---- lifecycle --------------------------------------------------------------------- */
+
+int shadow_vm_create(const struct shadow_env *env, enum shadow_kind kind, uint64_t gpd,
+		     uint32_t bar_pages, struct shadow_vm **out)
+{
+	struct shadow_vm *s = calloc(1, sizeof(*s));
+	int err = -ENOMEM;
+
+	if (!s)
+		return -ENOMEM;
+	s->kind = kind;
+	s->env = env;
+	s->gpd = gpd;
+	s->need_full = true;
+	s->npde = kind == SHADOW_GPU ? NV_PDE_COUNT :
+		  (unsigned)(((uint64_t)bar_pages + NV_SPT_ENTRIES - 1) / NV_SPT_ENTRIES);
+	s->bar_pages = bar_pages;
+	s->pde = calloc(s->npde ? s->npde : 1, sizeof(*s->pde));
+	if (!s->pde || gpfn_map_init(&s->dirty) || gpfn_map_init(&s->mine))
+		goto err_free;
+	if (kind == SHADOW_BAR && !(s->bar_xlate = calloc(bar_pages ? bar_pages : 1, sizeof(uint32_t))))
+		goto err_free;
+	if (kind == SHADOW_GPU && env->ops->alloc(env->ctx, NV_PD_SIZE, &s->spd))
+		goto err_free;
+	s->gpd_ok = !(gpd & (NV_SPAGE_SIZE - 1)) && guest_range_ok(s, gpd, (uint64_t)s->npde * 8);
+	if (s->gpd_ok)
+		svm_track_range(s, gpd, ((uint64_t)s->npde * 8 + NV_SPAGE_SIZE - 1) & ~(uint64_t)(NV_SPAGE_SIZE - 1), true);
+	else
+		s->rejected++;
+	*out = s;
+	return 0;
+
+err_free:
+	gpfn_map_fini(&s->mine);
+	gpfn_map_fini(&s->dirty);
+	free(s->bar_xlate);
+	free(s->pde);
+	free(s);
+	return err;
+}
+
+void shadow_vm_destroy(struct shadow_vm *s)
+{
+	size_t iter = 0;
+	uint64_t gpfn, n;
+
+	if (!s)
+		return;
+	for (unsigned i = 0; i < s->npde; i++) {
+		drop_table(s, &s->pde[i], TABLE_SMALL);
+		drop_table(s, &s->pde[i], TABLE_LARGE);
+	}
+	while (gpfn_map_next(&s->mine, &iter, &gpfn, &n))
+		page_track_put(s->env->track, gpfn, PAGE_PT);
+	if (s->spd)
+		s->env->ops->free(s->env->ctx, s->spd, NV_PD_SIZE);
+	gpfn_map_fini(&s->mine);
+	gpfn_map_fini(&s->dirty);
+	free(s->bar_xlate);
+	free(s->pde);
+	free(s);
+}
+
+bool shadow_vm_bar_lookup(const struct shadow_vm *s, uint64_t off, uint64_t *gphys)
+{
+	uint64_t page = off >> NV_SPAGE_SHIFT;
+
+	if (s->kind != SHADOW_BAR || page >= s->bar_pages || !s->bar_xlate[page])
+		return false;
+	*gphys = ((uint64_t)(s->bar_xlate[page] - 1) << NV_SPAGE_SHIFT) | (off & (NV_SPAGE_SIZE - 1));
+	return true;
+}
+
+/* ---- isolation checker ------------------------------------------------------------ */
+
+static uint64_t host_rd64(const struct shadow_vm *s, uint64_t addr)
+{
+	return s->env->ops->rd32(s->env->ctx, addr) |
+	       (uint64_t)s->env->ops->rd32(s->env->ctx, addr + 4) << 32;
+}
+
+static int check_table(const struct shadow_vm *s, unsigned i, uint32_t word, enum table_size t,
+		       char *why, size_t len)
+{
+	uint64_t tab = nv_pde_word_addr(word), psize = t == TABLE_SMALL ? NV_SPAGE_SIZE : NV_LPAGE_SIZE;
+	uint64_t lo = s->env->hbase, hi = s->env->hbase + s->env->gsize;
+
+	if ((word & NV_PDE_APER_MASK) == NV_APER_NONE)
+		return 0;
+	if ((word & NV_PDE_APER_MASK) != NV_APER_VRAM ||
+	    !s->env->ops->is_daemon(s->env->ctx, tab, (uint64_t)table_entries(t) * 8)) {
+		snprintf(why, len, "shadow PDE %u points at a table outside daemon VRAM (0x%08x)", i, word);
+		return -1;
+	}
+	for (unsigned j = 0; j < table_entries(t); j++) {
+		uint64_t pte = host_rd64(s, tab + (uint64_t)j * 8);
+		uint64_t a = nv_pte_addr(pte) & ~(psize - 1);
+
+		if ((pte & NV_PTE_VALID) && (nv_pte_aper(pte) != 0 || a < lo || a + psize > hi)) {
+			snprintf(why, len, "shadow PTE %u/%u maps 0x%llx, outside partition [0x%llx, 0x%llx)",
+				 i, j, (unsigned long long)a, (unsigned long long)lo, (unsigned long long)hi);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int shadow_vm_check(const struct shadow_vm *s, char *why, size_t len)
+{
+	if (s->kind == SHADOW_BAR) {
+		for (uint32_t p = 0; p < s->bar_pages; p++) {
+			if (s->bar_xlate[p] && ((uint64_t)s->bar_xlate[p] << NV_SPAGE_SHIFT) > s->env->gsize) {
+				snprintf(why, len, "BAR page %u maps guest page %u beyond the partition",
+					 p, s->bar_xlate[p] - 1);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	for (unsigned i = 0; i < s->npde; i++) {
+		uint64_t pde = host_rd64(s, s->spd + (uint64_t)i * 8);
+
+		if (check_table(s, i, (uint32_t)(pde >> 32), TABLE_SMALL, why, len) ||
+		    check_table(s, i, (uint32_t)pde, TABLE_LARGE, why, len))
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,81 @@
+/*
+ * Shadow address spaces.  A shadow_vm mirrors one guest page directory:
+ *
+ *   SHADOW_GPU  real shadow tables in daemon VRAM that the GPU walks: every
+ *               valid guest PTE is rewritten to point into the VM's
+ *               partition (host = base + guest physical), anything else
+ *               becomes an invalid entry and is counted.
+ *   SHADOW_BAR  a software table, one entry per page of a BAR aperture
+ *               (guest physical page + 1, or 0), used to emulate the guest's
+ *               BAR1/BAR3 VM and to decide which BAR pages can be remapped.
+ *
+ * Shadowing is lazy and incremental: guest writes to tracked pages only mark
+ * them dirty (shadow_vm_page_written); shadow_vm_sync rebuilds just the
+ * dirty PD pages and table pages, at the guest's TLB flush.
+ */
+#ifndef GPUVM_SHADOW_VM_H
+#define GPUVM_SHADOW_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpfn_map.h"
+#include "page_track.h"
+
+struct shadow_host_ops {
+	int (*alloc)(void *ctx, uint64_t size, uint64_t *addr);    /* zeroed daemon VRAM */
+	void (*free)(void *ctx, uint64_t addr, uint64_t size);
+	void (*wr32)(void *ctx, uint64_t addr, uint32_t val);
+	uint32_t (*rd32)(void *ctx, uint64_t addr);
+	bool (*is_daemon)(void *ctx, uint64_t addr, uint64_t len);  /* for the checker */
+};
+
+struct shadow_env {
+	const uint8_t *gmem;        /* CPU view of guest physical 0 */
+	uint64_t gsize;             /* partition size */
+	uint64_t hbase;             /* host physical base of the partition */
+	struct page_track *track;
+	const struct shadow_host_ops *ops;
+	void *ctx;
+};
+
+enum shadow_kind { SHADOW_GPU, SHADOW_BAR };
+
+struct shadow_pde {
+	uint32_t g_large, g_small;  /* guest PDE words as last synced */
+	uint64_t s_large, s_small;  /* shadow tables (GPU kind), 0 = none */
+	uint64_t t_large, t_small;  /* guest tables tracked, +1 (0 = none) */
+};
+
+struct shadow_vm {
+	enum shadow_kind kind;
+	const struct shadow_env *env;
+	uint64_t gpd;               /* guest page directory (guest physical) */
+	bool gpd_ok;                /* the PD lies inside the partition */
+	uint64_t spd;               /* GPU kind: shadow PD (host physical) */
+	uint32_t *bar_xlate;        /* BAR kind: per page */
+	uint32_t bar_pages;
+	unsigned npde;              /* PDEs mirrored */
+	struct shadow_pde *pde;
+	struct gpfn_map dirty;      /* guest pages written since the last sync */
+	struct gpfn_map mine;       /* guest pages this VM tracks -> reference count */
+	bool need_full;             /* nothing synced yet */
+	unsigned refs;              /* users (channels, BAR bindings) */
+	uint64_t rejected;          /* guest PTEs/PDEs refused */
+	uint64_t units;             /* PD pages and table pages rebuilt */
+};
+
+int shadow_vm_create(const struct shadow_env *env, enum shadow_kind kind, uint64_t gpd,
+		     uint32_t bar_pages, struct shadow_vm **out);
+void shadow_vm_destroy(struct shadow_vm *s);
+/* A guest write landed on gpfn: true if this VM depends on the page. */
+bool shadow_vm_page_written(struct shadow_vm *s, uint64_t gpfn);
+/* Bring the shadow up to date with the guest tables. */
+int shadow_vm_sync(struct shadow_vm *s);
+/* BAR kind: guest physical address behind a BAR offset, or false. */
+bool shadow_vm_bar_lookup(const struct shadow_vm *s, uint64_t off, uint64_t *gphys);
+/* Every valid shadow entry inside the partition; 0 or -1 with why. */
+int shadow_vm_check(const struct shadow_vm *s, char *why, size_t len);
+
+#endif
