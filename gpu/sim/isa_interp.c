@@ -542,7 +542,7 @@ static enum isa_status op_atom_add(struct exec *x, const struct dinsn *in, const
 
 /* ---- Shared and constant memory -------------------------------------------------- */
 
-/* Offset within [0, size) for a 4-byte access, or false (misaligned or out of bounds). */
+/* A 4-byte access at off is aligned and ends within size bytes. */
 static inline bool word_in_bounds(uint32_t off, uint32_t size)
 {
 	return (off & 3u) == 0 && (uint64_t)off + 4 <= size;
@@ -586,6 +586,17 @@ static enum isa_status op_ldc(struct exec *x, const struct dinsn *in, const stru
 		if (!word_in_bounds(off, size))
 			return record_fault(x, ISA_BAD_ACCESS, (uint64_t)in->aux << 32 | off, false);
 		d[t] = load32(bank + off););
+	return ISA_OK;
+}
+
+/* The common parameter load, c[bank][imm] with no register: check once, then broadcast. */
+static enum isa_status op_ldc_imm(struct exec *x, const struct dinsn *in, const struct lanes *ln)
+{
+	const uint32_t off = in->imm;
+
+	if (!word_in_bounds(off, x->l->cbuf_size[in->aux]))
+		return record_fault(x, ISA_BAD_ACCESS, (uint64_t)in->aux << 32 | off, false);
+	fill(ln, in->d, load32(x->l->cbuf[in->aux] + off));
 	return ISA_OK;
 }
 
@@ -849,6 +860,8 @@ static bool decode(struct exec *x, uint64_t w, struct dinsn *in)
 		return rd == 0 && src_reg(x, ra, &in->a) && src_reg(x, rb, &in->b);
 	case F_LDC:
 		in->aux = (uint8_t)rb;
+		if (ra == ISA_REG_ZERO)
+			in->fn = op_ldc_imm;
 		return rb < NV90C0_CB_BANKS && dst_reg(x, rd, &in->d) && src_reg(x, ra, &in->a);
 	case F_INVALID:
 		break;
