@@ -1,0 +1,186 @@
+/*
+ * Instance memory: the driver's kernel objects (instance blocks, page
+ * directories and tables, runlists).  As drivers do on NVC0, a VRAM heap is
+ * mapped linearly into BAR3 and objects allocated from it are written with
+ * plain BAR3 writes (one transport call per range instead of one per word).
+ * Objects that do not fit in the heap, and the BAR3 VM's own tables (which
+ * must exist before BAR3 works), are written through PRAMIN.
+ */
+#include "nvc0_driver.h"
+
+#define HEAP_MAX        (16ull << 20)
+#define ZERO_CHUNK      (64u << 10)
+
+static const uint8_t zero_chunk[ZERO_CHUNK];
+
+/* Heap size: what BAR3 can map, at most 16 MiB and 1/8 of VRAM, in large pages. */
+static uint64_t instmem_heap_size(struct gpuvm_device *dev)
+{
+	uint64_t size = dev->tp->ops->bar_size(dev->tp, GPUVM_BAR3);
+
+	if (size > HEAP_MAX)
+		size = HEAP_MAX;
+	if (size > dev->vram_size / 8)
+		size = dev->vram_size / 8;
+	return size & ~(uint64_t)(NV_LPAGE_SIZE - 1);
+}
+
+/* Write through BAR3, read back through PRAMIN: proves the BAR3 VM works. */
+static int instmem_selftest(struct gpuvm_device *dev)
+{
+	const uint32_t pattern = 0x5a3cc3a5u;
+	uint32_t back = 0;
+	int err;
+
+	if (dev->tp->ops->bar_write(dev->tp, GPUVM_BAR3, 0, &pattern, 4))
+		return gpuvm_fail(GPUVM_ERR_DEVICE, "BAR3 write to the kernel heap faulted");
+	nvc0_bar_flush(dev);
+	err = nvc0_pramin_read(dev, dev->imem.heap_phys, &back, 4);
+	if (err)
+		return err;
+	if (back != pattern)
+		return gpuvm_fail(GPUVM_ERR_DEVICE,
+				  "BAR3 write landed elsewhere (read 0x%08x through PRAMIN)", back);
+	return GPUVM_OK;
+}
+
+int nvc0_instmem_init(struct gpuvm_device *dev)
+{
+	struct nvc0_instmem *im = &dev->imem;
+	uint64_t size = instmem_heap_size(dev);
+	int err;
+
+	if (!size)   /* no usable BAR3: everything goes through PRAMIN */
+		return GPUVM_OK;
+	err = nvc0_vram_get(dev, size, NV_LPAGE_SIZE, &im->heap_phys);
+	if (err)
+		return err;
+	im->heap_size = size;
+	err = nvc0_bar3_init(dev, im->heap_phys, size);
+	if (err)
+		goto err_vram;
+	if (range_init(&im->heap, im->heap_phys, size)) {
+		err = gpuvm_fail(GPUVM_ERR_NO_HOST_MEMORY, "instmem: out of host memory");
+		goto err_bar3;
+	}
+	err = instmem_selftest(dev);
+	if (err)
+		goto err_heap;
+	im->bar3_ready = true;
+	return GPUVM_OK;
+
+err_heap:
+	range_fini(&im->heap);
+err_bar3:
+	nvc0_bar_fini(dev, &dev->bar3, NV_PBUS_BAR3_INST);
+err_vram:
+	nvc0_vram_put(dev, im->heap_phys, size);
+	im->heap_size = 0;
+	return err;
+}
+
+void nvc0_instmem_fini(struct gpuvm_device *dev)
+{
+	struct nvc0_instmem *im = &dev->imem;
+
+	if (!im->heap_size)
+		return;
+	im->bar3_ready = false;
+	range_fini(&im->heap);
+	nvc0_bar_fini(dev, &dev->bar3, NV_PBUS_BAR3_INST);
+	nvc0_vram_put(dev, im->heap_phys, im->heap_size);
+	im->heap_size = 0;
+}
+
+static int kobj_fill_zero(struct gpuvm_device *dev, const struct nvc0_kobj *obj)
+{
+	for (uint64_t off = 0; off < obj->size; off += ZERO_CHUNK) {
+		uint64_t n = obj->size - off < ZERO_CHUNK ? obj->size - off : ZERO_CHUNK;
+		int err = nvc0_kobj_write(dev, obj, off, zero_chunk, (size_t)n);
+
+		if (err)
+			return err;
+	}
+	return GPUVM_OK;
+}
+
+int nvc0_kobj_new(struct gpuvm_device *dev, uint64_t size, uint64_t align, struct nvc0_kobj *obj)
+{
+	struct nvc0_instmem *im = &dev->imem;
+	int err;
+
+	memset(obj, 0, sizeof(*obj));
+	size = nvc0_align_up(size, NV_SPAGE_SIZE);
+	nvc0_lock(dev);
+	if (im->bar3_ready && !range_take(&im->heap, size, align, &obj->phys)) {
+		obj->in_heap = true;
+	} else {
+		err = nvc0_vram_get(dev, size, align, &obj->phys);
+		if (err) {
+			nvc0_unlock(dev);
+			return err;
+		}
+	}
+	obj->size = size;
+	nvc0_unlock(dev);
+	err = kobj_fill_zero(dev, obj);
+	if (err)
+		nvc0_kobj_del(dev, obj);
+	return err;
+}
+
+void nvc0_kobj_del(struct gpuvm_device *dev, struct nvc0_kobj *obj)
+{
+	if (!obj->size)
+		return;
+	nvc0_lock(dev);
+	if (obj->in_heap)
+		range_give(&dev->imem.heap, obj->phys, obj->size);
+	else
+		nvc0_vram_put(dev, obj->phys, obj->size);
+	nvc0_unlock(dev);
+	memset(obj, 0, sizeof(*obj));
+}
+
+static int kobj_range_check(const struct nvc0_kobj *obj, uint64_t off, size_t len)
+{
+	if (off > obj->size || len > obj->size - off)
+		return gpuvm_fail(GPUVM_ERR_INVALID, "kernel object access 0x%llx+%zu beyond its %llu bytes",
+				  (unsigned long long)off, len, (unsigned long long)obj->size);
+	return GPUVM_OK;
+}
+
+int nvc0_kobj_write(struct gpuvm_device *dev, const struct nvc0_kobj *obj, uint64_t off,
+		    const void *buf, size_t len)
+{
+	int err = kobj_range_check(obj, off, len);
+
+	if (err)
+		return err;
+	if (!obj->in_heap)
+		return nvc0_pramin_write(dev, obj->phys + off, buf, len);
+	if (dev->tp->ops->bar_write(dev->tp, GPUVM_BAR3, obj->phys - dev->imem.heap_phys + off, buf, len))
+		return gpuvm_fail(GPUVM_ERR_DEVICE, "BAR3 write to a kernel object at 0x%llx faulted",
+				  (unsigned long long)(obj->phys + off));
+	return GPUVM_OK;
+}
+
+int nvc0_kobj_read(struct gpuvm_device *dev, const struct nvc0_kobj *obj, uint64_t off,
+		   void *buf, size_t len)
+{
+	int err = kobj_range_check(obj, off, len);
+
+	if (err)
+		return err;
+	if (!obj->in_heap)
+		return nvc0_pramin_read(dev, obj->phys + off, buf, len);
+	if (dev->tp->ops->bar_read(dev->tp, GPUVM_BAR3, obj->phys - dev->imem.heap_phys + off, buf, len))
+		return gpuvm_fail(GPUVM_ERR_DEVICE, "BAR3 read of a kernel object at 0x%llx faulted",
+				  (unsigned long long)(obj->phys + off));
+	return GPUVM_OK;
+}
+
+int nvc0_kobj_wr32(struct gpuvm_device *dev, const struct nvc0_kobj *obj, uint64_t off, uint32_t v)
+{
+	return nvc0_kobj_write(dev, obj, off, &v, 4);
+}

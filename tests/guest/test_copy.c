@@ -1,0 +1,138 @@
+/*
+ * Host<->device copies through BAR1 and through M2MF (staged, pipelined),
+ * device-to-device M2MF copies, and the zero fill of new allocations: all
+ * checked byte for byte, at odd sizes and offsets.
+ */
+#include "util_guest.h"
+
+#define BUF (3u << 20)
+
+struct copy_fixture {
+	struct gpuvm_ctx *ctx;
+	uint8_t *src, *dst;
+	gpuvm_devptr a, b;
+};
+
+static int copy_setup(void **state)
+{
+	struct copy_fixture *f = calloc(1, sizeof(*f));
+
+	f->ctx = tg_ctx();
+	f->src = malloc(BUF);
+	f->dst = malloc(BUF);
+	tg_fill(f->src, BUF, 77);
+	TG_OK(gpuvm_mem_alloc(f->ctx, BUF, &f->a));
+	TG_OK(gpuvm_mem_alloc(f->ctx, BUF, &f->b));
+	*state = f;
+	return 0;
+}
+
+static int copy_teardown(void **state)
+{
+	struct copy_fixture *f = *state;
+
+	TG_OK(gpuvm_ctx_destroy(f->ctx));
+	free(f->src);
+	free(f->dst);
+	free(f);
+	return 0;
+}
+
+static void roundtrip(struct copy_fixture *f, enum gpuvm_copy_path path, uint64_t off, size_t n)
+{
+	TG_OK(gpuvm_ctx_set_copy_path(f->ctx, path));
+	memset(f->dst, 0xee, n);
+	TG_OK(gpuvm_memcpy_htod(f->ctx, f->a + off, f->src, n));
+	TG_OK(gpuvm_memcpy_dtoh(f->ctx, f->dst, f->a + off, n));
+	assert_memory_equal(f->src, f->dst, n);
+}
+
+static void test_bar1_copy(void **state)
+{
+	struct copy_fixture *f = *state;
+
+	roundtrip(f, GPUVM_COPY_BAR1, 0, 4);
+	roundtrip(f, GPUVM_COPY_BAR1, 1, 3);
+	roundtrip(f, GPUVM_COPY_BAR1, 4093, 8199);
+	roundtrip(f, GPUVM_COPY_BAR1, 12345, BUF - 12345);
+}
+
+static void test_m2mf_copy(void **state)
+{
+	struct copy_fixture *f = *state;
+
+	roundtrip(f, GPUVM_COPY_M2MF, 0, 4);
+	roundtrip(f, GPUVM_COPY_M2MF, 7, 4097);
+	roundtrip(f, GPUVM_COPY_M2MF, 100, (1u << 20) + 1);     /* one byte into a 2nd chunk */
+	roundtrip(f, GPUVM_COPY_M2MF, 3, BUF - 3);              /* pipelined over 3 chunks */
+}
+
+/* One path writes, the other reads: both see the same memory. */
+static void test_paths_agree(void **state)
+{
+	struct copy_fixture *f = *state;
+
+	TG_OK(gpuvm_ctx_set_copy_path(f->ctx, GPUVM_COPY_M2MF));
+	TG_OK(gpuvm_memcpy_htod(f->ctx, f->a + 64, f->src, 200000));
+	TG_OK(gpuvm_ctx_set_copy_path(f->ctx, GPUVM_COPY_BAR1));
+	TG_OK(gpuvm_memcpy_dtoh(f->ctx, f->dst, f->a + 64, 200000));
+	assert_memory_equal(f->src, f->dst, 200000);
+	TG_OK(gpuvm_ctx_set_copy_path(f->ctx, GPUVM_COPY_AUTO));
+}
+
+static void test_dtod_copy(void **state)
+{
+	struct copy_fixture *f = *state;
+
+	TG_OK(gpuvm_memcpy_htod(f->ctx, f->a, f->src, BUF));
+	TG_OK(gpuvm_memcpy_dtod(f->ctx, f->b + 5, f->a + 11, BUF - 11));
+	TG_OK(gpuvm_ctx_synchronize(f->ctx));
+	TG_OK(gpuvm_memcpy_dtoh(f->ctx, f->dst, f->b + 5, BUF - 11));
+	assert_memory_equal(f->src + 11, f->dst, BUF - 11);
+}
+
+/* A new allocation reads as zeros even where freed memory held data. */
+static void test_zero_fill(void **state)
+{
+	struct copy_fixture *f = *state;
+	gpuvm_devptr c;
+	uint64_t old_phys, new_phys;
+	uint8_t *zero = calloc(1, BUF);
+
+	TG_OK(gpuvm_memcpy_htod(f->ctx, f->b, f->src, BUF));
+	TG_OK(gpuvm_raw_ctx_phys(f->ctx, f->b, &old_phys));
+	TG_OK(gpuvm_mem_free(f->ctx, f->b));
+	TG_OK(gpuvm_mem_alloc(f->ctx, BUF, &c));
+	TG_OK(gpuvm_raw_ctx_phys(f->ctx, c, &new_phys));
+	assert_int_equal(old_phys, new_phys);          /* first fit: the same VRAM again */
+	TG_OK(gpuvm_memcpy_dtoh(f->ctx, f->dst, c, BUF));
+	assert_memory_equal(zero, f->dst, BUF);
+	f->b = c;
+	free(zero);
+}
+
+static void test_copy_bounds(void **state)
+{
+	struct copy_fixture *f = *state;
+
+	assert_int_equal(gpuvm_memcpy_htod(f->ctx, f->a + BUF - 4, f->src, 8), GPUVM_ERR_INVALID);
+	assert_non_null(strstr(gpuvm_last_error(), "past the end"));
+	assert_int_equal(gpuvm_memcpy_dtoh(f->ctx, f->dst, 0x1000, 4), GPUVM_ERR_INVALID);
+	assert_int_equal(gpuvm_memcpy_dtod(f->ctx, f->a, f->b + 1, BUF), GPUVM_ERR_INVALID);
+	assert_int_equal(gpuvm_memcpy_htod(f->ctx, f->a, NULL, 4), GPUVM_ERR_INVALID);
+	TG_OK(gpuvm_memcpy_htod(f->ctx, f->a, f->src, 0));     /* nothing to do */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bar1_copy),
+		cmocka_unit_test(test_m2mf_copy),
+		cmocka_unit_test(test_paths_agree),
+		cmocka_unit_test(test_dtod_copy),
+		cmocka_unit_test(test_zero_fill),
+		cmocka_unit_test(test_copy_bounds),
+	};
+
+	return cmocka_run_group_tests_name("guest copy", tests, copy_setup, copy_teardown);
+}
