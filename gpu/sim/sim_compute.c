@@ -57,12 +57,18 @@ static enum sim_step sim_cb_snapshot(struct sim_chan *chan, struct isa_launch *l
 		bufs[b] = malloc(bank->size);
 		if (!bufs[b])
 			return SIM_STEP_STOPPED;
-		for (uint32_t off = 0; off < bank->size; off += 4) {
-			const uint8_t *p = sim_xlate(&chan->run.xl, bank->addr + off, 4, false);
+		/* One translation per page; the rest of the page is contiguous. */
+		for (uint32_t off = 0; off < bank->size;) {
+			uint64_t va = bank->addr + off;
+			uint32_t n = NV_SPAGE_SIZE - (uint32_t)(va & (NV_SPAGE_SIZE - 1));
+			const uint8_t *p = sim_xlate(&chan->run.xl, va, 4, false);
 
 			if (!p)
 				return SIM_STEP_STOPPED;
-			memcpy(bufs[b] + off, p, 4);
+			if (n > bank->size - off)
+				n = bank->size - off;
+			memcpy(bufs[b] + off, p, n);
+			off += n;
 		}
 		l->cbuf[b] = bufs[b];
 		l->cbuf_size[b] = bank->size;
