@@ -21,6 +21,10 @@ static enum sim_step sim_copy_line(struct sim_chan *chan, uint64_t src, uint64_t
 
 	while (len) {
 		uint32_t n = min_u32(len, min_u32(page_left(src), page_left(dst)));
+
+		/* A copy cannot be preempted, but it can be killed with its channel. */
+		if (atomic_load_explicit(&chan->abort, memory_order_relaxed))
+			return SIM_STEP_STOPPED;
 		const uint8_t *s = sim_xlate(x, src, 1, false);
 		uint8_t *d = s ? sim_xlate(x, dst, 1, true) : NULL;
 
@@ -43,6 +47,10 @@ enum sim_step sim_copy_lines(struct gpusim *sim, struct sim_chan *chan, uint64_t
 	chan->run.xl.unit = unit;
 	atomic_fetch_add(&sim->engine_busy, 1);
 	for (uint32_t i = 0; i < lines && st == SIM_STEP_OK; i++) {
+		if (atomic_load_explicit(&chan->abort, memory_order_relaxed)) {
+			st = SIM_STEP_STOPPED;
+			break;
+		}
 		st = sim_copy_line(chan, src + (uint64_t)i * pitch_in, dst + (uint64_t)i * pitch_out, len);
 		if (st == SIM_STEP_OK)
 			stat_add(&sim->st_copy_bytes, len);
@@ -91,10 +99,11 @@ static enum sim_step sim_m2mf_data(struct gpusim *sim, struct sim_chan *chan, ui
 		return SIM_STEP_OK;
 	}
 	chan->run.xl.unit = NV_FAULT_UNIT_PGRAPH;
-	p = sim_xlate(&chan->run.xl, m->push_va, 1, true);
+	/* Pushed words must land 4-byte aligned (else an alignment fault), so a
+	 * word never straddles a page. */
+	p = sim_xlate(&chan->run.xl, m->push_va, 4, true);
 	if (!p)
 		return SIM_STEP_STOPPED;
-	/* Words are 4-byte aligned in a push, so a word never straddles a page. */
 	memcpy(p, &data, n);
 	m->push_va += n;
 	m->push_left -= n;

@@ -122,7 +122,7 @@ static enum sim_step sim_set_object(struct gpusim *sim, struct sim_chan *c, uint
 	uint32_t cls = data & 0xffff;
 
 	if (cls != NV_CLASS_M2MF && cls != NV_CLASS_COMPUTE && cls != NV_CLASS_PCOPY) {
-		sim_pbdma_error(sim, c, NV_PBDMA_INTR_OBJECT, data);
+		sim_pbdma_error(sim, c, NV_PBDMA_INTR_OBJECT, c->run.hdr);
 		return SIM_STEP_STOPPED;
 	}
 	c->run.subc_class[subc] = cls;

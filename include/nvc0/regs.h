@@ -115,7 +115,7 @@ enum nv_fault_unit {
 #define   NV_PBDMA_INTR_METHOD      (1u << 1)   /* gpusim: bad method / header / subchannel */
 #define   NV_PBDMA_INTR_OBJECT      (1u << 2)   /* gpusim: SET_OBJECT with an unknown class */
 #define NV_PBDMA_ERR_CHID           0x040110    /* gpusim: channel of the last error */
-#define NV_PBDMA_ERR_INFO           0x040114    /* gpusim: method header of the last error */
+#define NV_PBDMA_ERR_INFO           0x040114    /* gpusim: what failed (docs/gpusim.md, PFIFO) */
 
 /* ---- PGRAPH ----------------------------------------------------------------- */
 #define NV_PGRAPH_INTR              0x400100    /* W1C */
