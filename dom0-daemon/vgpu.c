@@ -168,6 +168,11 @@ struct vgpu *vgpu_create(struct gpuvm_host *host, const struct vgpu_config *cfg,
 		goto err_release;
 	}
 	vgpu_env_init(v);
+	if (vgpu_submit_init(v) ||
+	    !(v->sc = sched_client_add(host->sched, cfg->name, cfg->channels, &vgpu_sched_ops, v))) {
+		snprintf(err, errlen, "out of reserved VRAM or scheduler slots");
+		goto err_submit;
+	}
 	for (unsigned i = 0; i < VGPU_MAX_CHANNELS; i++)
 		v->chan[i].pchid = -1;
 	reset_registers(v);
@@ -176,6 +181,8 @@ struct vgpu *vgpu_create(struct gpuvm_host *host, const struct vgpu_config *cfg,
 		  (unsigned long long)(cfg->vram_size >> 20), (unsigned long long)v->base, cfg->channels);
 	return v;
 
+err_submit:
+	vgpu_submit_fini(v);
 err_release:
 	vgpu_remap_fini(v);
 	page_track_fini(&v->track);
@@ -217,6 +224,9 @@ void vgpu_destroy(struct vgpu *v)
 	pthread_mutex_lock(&v->lock);
 	reset_state(v);
 	pthread_mutex_unlock(&v->lock);
+	/* Outside our lock: the scheduler may be inside one of our callbacks. */
+	sched_client_remove(v->host->sched, v->sc);
+	vgpu_submit_fini(v);
 	release_host_resources(v);
 	vgpu_remap_fini(v);
 	page_track_fini(&v->track);
@@ -323,4 +333,23 @@ int vgpu_export(struct vgpu *v, struct vgpu_export *out)
 	out->bar1_pages = v->bar1.pages;
 	out->bar3_pages = v->bar3.pages;
 	return 0;
+}
+
+unsigned vgpu_dma_ranges(struct vgpu *v, uint64_t base[2], uint64_t size[2])
+{
+	base[0] = v->base;
+	size[0] = v->cfg.vram_size;
+	base[1] = v->hole;
+	size[1] = v->hole_size;
+	return 2;
+}
+
+int vgpu_sched_set(struct vgpu *v, int weight, int cap)
+{
+	return sched_client_set(v->host->sched, v->sc, weight, cap);
+}
+
+void vgpu_sched_stats(struct vgpu *v, struct sched_vm_stats *out)
+{
+	sched_client_stats(v->host->sched, v->sc, out);
 }

@@ -19,6 +19,7 @@
 
 #include "gpu_hw.h"
 #include "vgpu_io.h"
+#include "gpu_sched.h"
 
 #define VGPU_NAME_MAX       32          /* including the NUL */
 #define VGPU_MAX_CHANNELS   64
@@ -69,6 +70,8 @@ struct vgpu;
 /* ---- Host: the physical GPU and what is shared between vGPUs ------------ */
 struct host_config {
 	uint64_t reserved_vram;     /* daemon-owned VRAM for shadows; 0 = 64 MiB */
+	const char *sched;          /* policy name; NULL = "credit" */
+	struct sched_params sched_params;   /* zeros = defaults */
 };
 
 /* Takes ownership of hw on success. */
@@ -80,6 +83,17 @@ struct gpu_hw *host_hw(struct gpuvm_host *host);
 void host_vram_free(struct gpuvm_host *host, uint64_t *total_free, uint64_t *largest);
 /* Check every vGPU and the physical channel table; 0 = clean, else -1 and why. */
 int host_check_isolation(struct gpuvm_host *host, char *why, size_t len);
+
+/* ---- Scheduling ------------------------------------------------------------- */
+/* Switch the policy ("direct", "fifo", "credit", "band") at run time. */
+int host_set_sched(struct gpuvm_host *host, const char *policy, char *err, size_t errlen);
+const char *host_sched_name(struct gpuvm_host *host);
+int host_set_sched_params(struct gpuvm_host *host, const struct sched_params *p);
+void host_get_sched_params(struct gpuvm_host *host, struct sched_params *p);
+void host_sched_stats(struct gpuvm_host *host, struct sched_stats *out);
+/* weight/cap < 0: leave unchanged.  -EINVAL for out-of-range values. */
+int vgpu_sched_set(struct vgpu *v, int weight, int cap);
+void vgpu_sched_stats(struct vgpu *v, struct sched_vm_stats *out);
 
 /* ---- vGPU lifecycle (control thread) --------------------------------------- */
 /* Build the register table once; fails on a duplicate or overlapping entry. */

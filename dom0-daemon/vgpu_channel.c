@@ -52,11 +52,18 @@ static void chan_sync_inst(struct vgpu *v, struct vgpu_chan *c)
 	struct gpuvm_host *h = v->host;
 	uint64_t pd_words = gmem_rd64(v, c->ginst + NV_INST_PD_LO);
 
+	uint32_t gp_lo, gp_hi;
+	unsigned vchid = (unsigned)(c - v->chan);
+
 	for (uint32_t off = 0; off < INST_COPY_END; off += 4)
 		host_wr32_vram(h, c->shadow_inst + off, vgpu_gmem_rd32(v, c->ginst + off));
 	chan_track_userd(v, c, gmem_rd64(v, c->ginst + NV_RAMFC_USERD_LO) & ~(uint64_t)0xff);
 	host_wr32_vram(h, c->shadow_inst + NV_RAMFC_USERD_LO, (uint32_t)c->shadow_userd);
 	host_wr32_vram(h, c->shadow_inst + NV_RAMFC_USERD_HI, (uint32_t)(c->shadow_userd >> 32));
+	/* The GPU fetches from the daemon's shadow ring, never the guest's. */
+	vgpu_submit_ramfc(v, vchid, &gp_lo, &gp_hi);
+	host_wr32_vram(h, c->shadow_inst + NV_RAMFC_GP_BASE_LO, gp_lo);
+	host_wr32_vram(h, c->shadow_inst + NV_RAMFC_GP_BASE_HI, gp_hi);
 	/* Only a VRAM page directory can be shadowed; anything else runs with none. */
 	if ((pd_words & NV_INST_PD_TARGET_MASK) == 0)
 		chan_set_vm(v, c, pd_words & 0xfffffffff000ull);
@@ -68,8 +75,10 @@ static void chan_sync_inst(struct vgpu *v, struct vgpu_chan *c)
 
 static void chan_unbind(struct vgpu *v, struct vgpu_chan *c)
 {
-	if (c->pchid >= 0)
+	if (c->pchid >= 0) {
+		vgpu_submit_unbind(v, (unsigned)(c - v->chan));
 		host_chan_free(v->host, c->pchid);
+	}
 	c->pchid = -1;
 	if (c->shadow_inst)
 		host_page_free(v->host, c->shadow_inst, NV_INST_SIZE);
@@ -104,13 +113,8 @@ static int chan_bind(struct vgpu *v, struct vgpu_chan *c, unsigned vchid, uint64
 	c->ginst = ginst;
 	page_track_get(&v->track, ginst >> NV_SPAGE_SHIFT, PAGE_INST);
 	chan_sync_inst(v, c);
-	/* The channel resumes from where the guest's USERD says it is. */
-	if (c->userd_tracked) {
-		host_wr32_vram(h, c->shadow_userd + NV_USERD_GP_GET, vgpu_gmem_rd32(v, c->guserd + NV_USERD_GP_GET));
-		host_wr32_vram(h, c->shadow_userd + NV_USERD_GP_PUT, vgpu_gmem_rd32(v, c->guserd + NV_USERD_GP_PUT));
-	}
-	host_chan_bind(h, c->pchid, c->shadow_inst, c->ctrl_reg & NV_CHAN_CTRL_RUNNABLE,
-		       v->base, v->cfg.vram_size);
+	vgpu_submit_bind(v, vchid);
+	host_chan_bind(h, c->pchid, c->shadow_inst, c->ctrl_reg & NV_CHAN_CTRL_RUNNABLE, v);
 	if (c->listed) {
 		host_chan_set_listed(h, c->pchid, true);
 		host_runlist_commit(h);
@@ -134,6 +138,11 @@ uint32_t vgpu_chan_read(struct vgpu *v, uint32_t reg)
 	if (c->pchid >= 0)
 		val |= host_chan_ctrl(v->host, c->pchid) &
 		       (NV_CHAN_CTRL_LOADED | NV_CHAN_CTRL_FAULTED | NV_CHAN_CTRL_PENDING);
+	if (c->killed)
+		val |= NV_CHAN_CTRL_FAULTED;
+	/* Work the scheduler still holds is pending work as far as the guest knows. */
+	if (c->pchid >= 0 && (c->guest_get != c->guest_put || sched_chan_busy(v->host->sched, v->sc, vchid)))
+		val |= NV_CHAN_CTRL_PENDING;
 	return val;
 }
 
@@ -225,27 +234,13 @@ void vgpu_inst_written(struct vgpu *v, uint64_t gpfn)
 		vgpu_bar_bind(v, &v->bar3, v->bar3.bind);
 }
 
-/* Bring the channel's shadow up to date before the GPU fetches new work. */
-static void chan_sync_before_submit(struct vgpu *v, struct vgpu_chan *c)
-{
-	struct shadow_vm *s = c->svm;
-
-	if (s && (s->dirty.used || s->need_full)) {
-		shadow_vm_sync(s);
-		host_tlb_flush(v->host, s->spd, NV_MMU_FLUSH_ALL_PAGES);
-	}
-}
-
 void vgpu_userd_written(struct vgpu *v, uint64_t g, uint32_t val)
 {
 	for (unsigned i = 0; i < v->cfg.channels; i++) {
 		struct vgpu_chan *c = &v->chan[i];
 
-		if (c->pchid < 0 || !c->userd_tracked || g != c->guserd + NV_USERD_GP_PUT)
-			continue;
-		chan_sync_before_submit(v, c);
-		host_userd_put(v->host, c->shadow_userd, val);
-		atomic_fetch_add_explicit(&v->st_submissions, 1, memory_order_relaxed);
+		if (c->pchid >= 0 && c->userd_tracked && g == c->guserd + NV_USERD_GP_PUT)
+			vgpu_submit_put(v, i, val);
 	}
 }
 
@@ -257,8 +252,13 @@ bool vgpu_userd_read(struct vgpu *v, uint64_t g, uint32_t *val)
 
 		if (c->pchid < 0 || !c->userd_tracked || g < c->guserd || off >= NV_USERD_SIZE)
 			continue;
-		/* What the GPU updates comes from the shadow; the rest is the guest's. */
-		if (off == NV_USERD_GP_GET || off == NV_USERD_REF || off == NV_USERD_GP_PUT) {
+		/* Ring progress is the daemon's view of the guest ring; REF comes
+		 * from the GPU; the rest is the guest's own memory. */
+		if (off == NV_USERD_GP_GET || off == NV_USERD_GP_PUT) {
+			*val = off == NV_USERD_GP_GET ? c->guest_get : c->guest_put;
+			return true;
+		}
+		if (off == NV_USERD_REF) {
 			*val = host_rd32_vram(v->host, c->shadow_userd + off);
 			return true;
 		}

@@ -24,6 +24,7 @@
 #include "nvc0/regs.h"
 #include "page_track.h"
 #include "shadow_vm.h"
+#include "gpu_sched.h"
 #include "vgpu.h"
 
 #define VGPU_MAX_SVMS       32      /* shadow address spaces per vGPU */
@@ -42,7 +43,28 @@ struct vgpu_chan {
 	uint64_t shadow_inst;       /* host physical, reserved area */
 	uint64_t shadow_userd;
 	struct shadow_vm *svm;
+	/* submission (vgpu_submit.c) */
+	uint32_t gen;               /* bumped at every bind: stale work is dropped */
+	uint64_t gring_va;          /* the guest's GPFIFO ring (GPU virtual) */
+	unsigned gring_order;
+	uint32_t guest_put;         /* last GP_PUT the guest wrote */
+	uint32_t guest_get;         /* GP_GET the guest sees: end of retired work */
+	uint32_t sput;              /* shadow ring put index */
+	uint32_t token;             /* fence value of the last release */
+	unsigned inflight;          /* releases not yet retired */
+	bool killed;                /* stopped by the watchdog: reads FAULTED */
 };
+
+/* The daemon's per-channel area in the hole (host VRAM, GPU VA HOLE_VA + vchid * size). */
+#define VGPU_HOLE_PDE           (NV_PDE_COUNT - 1)
+#define VGPU_HOLE_VA            ((uint64_t)VGPU_HOLE_PDE << NV_PDE_SHIFT)
+#define VGPU_CHAN_AREA          0x10000u        /* 64 KiB per channel */
+#define VGPU_SRING_ORDER        12              /* 4096 entries, 32 KiB */
+#define VGPU_SRING_ENTRIES      (1u << VGPU_SRING_ORDER)
+#define VGPU_STUBS_OFF          0x8000u
+#define VGPU_STUB_SIZE          0x40u           /* 16 words per stub */
+#define VGPU_RECS_OFF           0x9000u
+#define VGPU_SLOTS              8               /* releases in flight per channel */
 
 struct vgpu_fault_rec {
 	uint32_t w[4];
@@ -90,6 +112,11 @@ struct vgpu {
 	struct vgpu_irq_state irq;
 
 	struct vgpu_chan chan[VGPU_MAX_CHANNELS];
+	/* the hole: this vGPU's daemon pages reachable by its channels */
+	uint64_t hole;              /* host physical base of the channel areas */
+	uint64_t hole_size;
+	uint64_t hole_spt;          /* small-page table installed at VGPU_HOLE_PDE */
+	struct sched_client *sc;
 	struct vgpu_bar bar1, bar3;
 	struct shadow_vm *svm[VGPU_MAX_SVMS];
 	struct shadow_env env;
@@ -155,6 +182,17 @@ bool vgpu_userd_read(struct vgpu *v, uint64_t g, uint32_t *val);
 void vgpu_channels_reset(struct vgpu *v);
 unsigned vgpu_channels_bound(struct vgpu *v);
 uint32_t vgpu_engine_status(struct vgpu *v);
+
+/* ---- submission (vgpu_submit.c) ------------------------------------------------------------ */
+int vgpu_submit_init(struct vgpu *v);
+void vgpu_submit_fini(struct vgpu *v);
+/* Channel (re)bound: shadow ring empty, guest ring taken from its RAMFC. */
+void vgpu_submit_bind(struct vgpu *v, unsigned vchid);
+void vgpu_submit_unbind(struct vgpu *v, unsigned vchid);
+/* RAMFC words the shadow instance block gets instead of the guest's GP_BASE. */
+void vgpu_submit_ramfc(struct vgpu *v, unsigned vchid, uint32_t *gp_lo, uint32_t *gp_hi);
+void vgpu_submit_put(struct vgpu *v, unsigned vchid, uint32_t put);
+extern const struct sched_owner_ops vgpu_sched_ops;
 
 /* ---- interrupts (vgpu_irq.c) ---------------------------------------------------------- */
 bool vgpu_irq_read(struct vgpu *v, uint32_t reg, uint32_t *val);

@@ -38,8 +38,9 @@ struct gpu_hw_ops {
 	 * *fd_off is addr's offset in that file and *len how many bytes from
 	 * addr it backs contiguously (VRAM may be split over several files,
 	 * so that a guest can be given exactly its partition and nothing
-	 * else).  Returns the fd, -EINVAL beyond VRAM, or -ENOTSUP when VRAM
-	 * cannot be reached that way.
+	 * else).  The files allow sealing (F_SEAL_SHRINK/GROW), so a daemon
+	 * can stop a guest from resizing them.  Returns the fd, -EINVAL beyond
+	 * VRAM, or -ENOTSUP when VRAM cannot be reached that way.
 	 */
 	int (*vram_fd)(struct gpu_hw *hw, uint64_t addr, uint64_t *fd_off, uint64_t *len);
 	uint64_t (*vram_size)(struct gpu_hw *hw);

@@ -235,7 +235,8 @@ struct gpuvm_local_client {
 	struct gpuvm_local_reply info;
 	pthread_mutex_t lock;           /* one request at a time on the page */
 	int error;                      /* sticky: 0, -EPIPE, -ETIMEDOUT, -EPROTO */
-	unsigned timeout_ms;            /* bound on one request; 0 = default */
+	unsigned timeout_ms;            /* bound on one request; set before connect, 0 =
+					   $GPUVM_LOCAL_TIMEOUT_MS or 10 s */
 	unsigned spin_ns;               /* spin before sleeping; set by connect */
 	uint64_t sleeps, notifies;      /* statistics: blocking waits, eventfd signals sent */
 };

@@ -178,12 +178,34 @@ static void write_shadow_pde(struct shadow_vm *s, unsigned i)
 	s->env->ops->wr32(s->env->ctx, at + 4, p->s_small ? nv_pde_word(p->s_small, NV_APER_VRAM) : 0);
 }
 
+static bool is_hole(const struct shadow_vm *s, unsigned i)
+{
+	return s->kind == SHADOW_GPU && s->env->hole_table && i == s->env->hole_pde;
+}
+
+/* The hole PDE belongs to the daemon: the guest's entry there is ignored. */
+static void sync_hole(struct shadow_vm *s, unsigned i, uint64_t guest_words)
+{
+	uint64_t at = s->spd + (uint64_t)i * 8;
+
+	if (guest_words != s->pde[i].g_large && guest_words)
+		s->rejected++;
+	s->pde[i].g_large = (uint32_t)guest_words;
+	s->env->ops->wr32(s->env->ctx, at, 0);
+	s->env->ops->wr32(s->env->ctx, at + 4, nv_pde_word(s->env->hole_table, NV_APER_VRAM));
+}
+
 static int sync_pde(struct shadow_vm *s, unsigned i, bool force)
 {
 	struct shadow_pde *p = &s->pde[i];
 	uint64_t words = guest_rd64(s, s->gpd + (uint64_t)i * 8);
 	uint32_t gl = (uint32_t)words, gs = (uint32_t)(words >> 32);
 	int err;
+
+	if (is_hole(s, i)) {
+		sync_hole(s, i, words);
+		return 0;
+	}
 
 	if (!force && gl == p->g_large && gs == p->g_small)
 		return 0;
@@ -328,6 +350,33 @@ void shadow_vm_destroy(struct shadow_vm *s)
 	free(s);
 }
 
+bool shadow_vm_guest_translate(const struct shadow_vm *s, uint64_t va, uint64_t *gphys)
+{
+	uint64_t pde, in_pde = va & ((1ull << NV_PDE_SHIFT) - 1), pte = 0;
+	uint32_t word;
+
+	if (!s->gpd_ok || va >= NV_VA_LIMIT)
+		return false;
+	pde = guest_rd64(s, s->gpd + (va >> NV_PDE_SHIFT) * 8);
+	word = (uint32_t)(pde >> 32);
+	if ((word & NV_PDE_APER_MASK) == NV_APER_VRAM &&
+	    guest_range_ok(s, nv_pde_word_addr(word), NV_SPT_SIZE))
+		pte = guest_rd64(s, nv_pde_word_addr(word) + (in_pde >> NV_SPAGE_SHIFT) * 8);
+	if (pte & NV_PTE_VALID) {
+		*gphys = nv_pte_addr(pte) + (va & (NV_SPAGE_SIZE - 1));
+	} else {
+		word = (uint32_t)pde;
+		if ((word & NV_PDE_APER_MASK) != NV_APER_VRAM ||
+		    !guest_range_ok(s, nv_pde_word_addr(word), NV_LPT_SIZE))
+			return false;
+		pte = guest_rd64(s, nv_pde_word_addr(word) + (in_pde >> NV_LPAGE_SHIFT) * 8);
+		if (!(pte & NV_PTE_VALID))
+			return false;
+		*gphys = (nv_pte_addr(pte) & ~(uint64_t)(NV_LPAGE_SIZE - 1)) + (va & (NV_LPAGE_SIZE - 1));
+	}
+	return nv_pte_aper(pte) == 0 && guest_range_ok(s, *gphys, 1);
+}
+
 bool shadow_vm_bar_lookup(const struct shadow_vm *s, uint64_t off, uint64_t *gphys)
 {
 	uint64_t page = off >> NV_SPAGE_SHIFT;
@@ -351,6 +400,12 @@ static int check_table(const struct shadow_vm *s, unsigned i, uint32_t word, enu
 {
 	uint64_t tab = nv_pde_word_addr(word), psize = t == TABLE_SMALL ? NV_SPAGE_SIZE : NV_LPAGE_SIZE;
 	uint64_t lo = s->env->hbase, hi = s->env->hbase + s->env->gsize;
+
+	/* The hole may map the daemon's pages for this VM, and nothing else. */
+	if (is_hole(s, i)) {
+		lo = s->env->hole_base;
+		hi = s->env->hole_base + s->env->hole_size;
+	}
 
 	if ((word & NV_PDE_APER_MASK) == NV_APER_NONE)
 		return 0;

@@ -35,6 +35,14 @@ struct shadow_env {
 	const uint8_t *gmem;        /* CPU view of guest physical 0 */
 	uint64_t gsize;             /* partition size */
 	uint64_t hbase;             /* host physical base of the partition */
+	/*
+	 * The hypervisor hole: GPU-kind shadows install hole_table (a daemon
+	 * small-page table mapping only [hole_base, hole_base + hole_size)) at
+	 * PDE hole_pde instead of whatever the guest put there.  0 = no hole.
+	 */
+	unsigned hole_pde;
+	uint64_t hole_table;
+	uint64_t hole_base, hole_size;
 	struct page_track *track;
 	const struct shadow_host_ops *ops;
 	void *ctx;
@@ -73,6 +81,8 @@ void shadow_vm_destroy(struct shadow_vm *s);
 bool shadow_vm_page_written(struct shadow_vm *s, uint64_t gpfn);
 /* Bring the shadow up to date with the guest tables. */
 int shadow_vm_sync(struct shadow_vm *s);
+/* Walk the guest's own tables: guest physical address behind va, or false. */
+bool shadow_vm_guest_translate(const struct shadow_vm *s, uint64_t va, uint64_t *gphys);
 /* BAR kind: guest physical address behind a BAR offset, or false. */
 bool shadow_vm_bar_lookup(const struct shadow_vm *s, uint64_t off, uint64_t *gphys);
 /* Every valid shadow entry inside the partition; 0 or -1 with why. */

@@ -44,6 +44,29 @@ static int host_split_vram(struct gpuvm_host *host, uint64_t reserved, char *err
 	return ret;
 }
 
+static uint64_t host_sched_clock(void *arg)
+{
+	return host_ptimer_ns(arg);
+}
+
+static int host_sched_start(struct gpuvm_host *host, const struct host_config *cfg,
+			    char *err, size_t errlen)
+{
+	const char *name = cfg && cfg->sched ? cfg->sched : "credit";
+	const struct sched_policy *p = sched_policy_find(name);
+
+	if (!p) {
+		snprintf(err, errlen, "unknown scheduling policy '%s' (direct, fifo, credit, band)", name);
+		return -EINVAL;
+	}
+	host->sched = sched_create(p, cfg ? &cfg->sched_params : NULL, host_sched_clock, host);
+	if (!host->sched) {
+		snprintf(err, errlen, "cannot start the scheduler");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int host_bringup(struct gpuvm_host *host, char *err, size_t errlen)
 {
 	int ret = host_page_alloc(host, NV_SPAGE_SIZE, NV_SPAGE_SIZE, &host->scratch);
@@ -87,6 +110,8 @@ struct gpuvm_host *host_create(struct gpu_hw *hw, const struct host_config *cfg,
 		goto err_unmap;
 	if (host_bringup(host, err, errlen))
 		goto err_ranges;
+	if (host_sched_start(host, cfg, err, errlen))
+		goto err_ranges;
 	return host;
 
 err_ranges:
@@ -108,6 +133,7 @@ void host_destroy(struct gpuvm_host *host)
 	for (unsigned i = 0; i < HOST_MAX_VGPUS; i++)
 		if (host->vgpus[i])
 			vgpu_destroy(host->vgpus[i]);
+	sched_destroy(host->sched);
 	host_irq_stop(host);
 	host_ranges_fini(&host->parts);
 	host_ranges_fini(&host->reserved);
@@ -172,4 +198,39 @@ int host_check_isolation(struct gpuvm_host *host, char *why, size_t len)
 		if (vgpu_check_isolation(list[i], why, len))
 			return -1;
 	return 0;
+}
+
+int host_set_sched(struct gpuvm_host *host, const char *policy, char *err, size_t errlen)
+{
+	const struct sched_policy *p = sched_policy_find(policy);
+
+	if (!p) {
+		snprintf(err, errlen, "unknown scheduling policy '%s' (direct, fifo, credit, band)", policy);
+		return -EINVAL;
+	}
+	if (sched_set_policy(host->sched, p)) {
+		snprintf(err, errlen, "policy '%s' failed to start", policy);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+const char *host_sched_name(struct gpuvm_host *host)
+{
+	return sched_policy_name(host->sched);
+}
+
+int host_set_sched_params(struct gpuvm_host *host, const struct sched_params *p)
+{
+	return sched_set_params(host->sched, p);
+}
+
+void host_get_sched_params(struct gpuvm_host *host, struct sched_params *p)
+{
+	sched_get_params(host->sched, p);
+}
+
+void host_sched_stats(struct gpuvm_host *host, struct sched_stats *out)
+{
+	sched_get_stats(host->sched, out);
 }

@@ -43,6 +43,7 @@ struct gpuvm_host {
 	struct host_chan chan[NV_PFIFO_CHANNELS];
 	struct vgpu *vgpus[HOST_MAX_VGPUS];
 	unsigned next_vgpu_id;
+	struct sched *sched;            /* whose work reaches the GPU */
 	/* interrupts */
 	int irq_fd;                     /* eventfd written by the hw callback */
 	pthread_t irq_thread;
@@ -67,7 +68,7 @@ int host_fifo_init(struct gpuvm_host *host);
 int host_chan_alloc(struct gpuvm_host *host, struct vgpu *owner, unsigned vchid);
 /* Point the physical channel at a shadow instance block and set RUNNABLE. */
 void host_chan_bind(struct gpuvm_host *host, int pchid, uint64_t inst, bool runnable,
-		    uint64_t part_base, uint64_t part_size);
+		    struct vgpu *owner);
 void host_chan_set_runnable(struct gpuvm_host *host, int pchid, bool runnable);
 /* Stop (preempt, unbind) and free the channel. */
 void host_chan_free(struct gpuvm_host *host, int pchid);
@@ -88,7 +89,12 @@ void host_irq_stop(struct gpuvm_host *host);
 /* Process pending interrupts now (also used by tests). */
 void host_irq_service(struct gpuvm_host *host);
 
+/* PTIMER in nanoseconds (high, low, high: retried if the high word moved). */
+uint64_t host_ptimer_ns(struct gpuvm_host *host);
+
 /* ---- Delivery into a vGPU (implemented by the vGPU core) ---------------------- */
+/* The physical VRAM a vGPU's channels may touch: partition and hole. */
+unsigned vgpu_dma_ranges(struct vgpu *v, uint64_t base[2], uint64_t size[2]);
 void vgpu_deliver_fault(struct vgpu *v, unsigned unit, unsigned vchid, uint64_t va,
 			uint32_t flags);
 void vgpu_deliver_pbdma(struct vgpu *v, unsigned vchid, uint32_t bits, uint32_t info);

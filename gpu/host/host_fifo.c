@@ -69,15 +69,20 @@ int host_chan_alloc(struct gpuvm_host *host, struct vgpu *owner, unsigned vchid)
 }
 
 void host_chan_bind(struct gpuvm_host *host, int pchid, uint64_t inst, bool runnable,
-		    uint64_t part_base, uint64_t part_size)
+		    struct vgpu *owner)
 {
 	struct gpusim *sim = gpusim_from_hw(host->hw);
 
-	/* The oracle's view: this channel may touch its VM's partition only. */
+	/* The oracle's view: this channel may touch its VM's partition and the
+	 * daemon pages of its own hole, nothing else. */
 	if (sim) {
-		struct gpusim_range r = { part_base, part_size };
+		uint64_t base[2], size[2];
+		struct gpusim_range r[2];
+		unsigned n = vgpu_dma_ranges(owner, base, size);
 
-		gpusim_audit_set(sim, (unsigned)pchid, &r, 1);
+		for (unsigned i = 0; i < n; i++)
+			r[i] = (struct gpusim_range){ base[i], size[i] };
+		gpusim_audit_set(sim, (unsigned)pchid, r, n);
 	}
 	pthread_mutex_lock(&host->lock);
 	host->chan[pchid].inst = inst;
@@ -154,6 +159,17 @@ int host_runlist_commit(struct gpuvm_host *host)
 	done = host_wait(host, NV_PFIFO_RUNLIST_STATUS, NV_PFIFO_RUNLIST_PENDING, 0);
 	pthread_mutex_unlock(&host->lock);
 	return done ? 0 : -ETIMEDOUT;
+}
+
+uint64_t host_ptimer_ns(struct gpuvm_host *host)
+{
+	uint32_t hi, lo;
+
+	do {
+		hi = gpu_rd32(host->hw, NV_PTIMER_TIME_HIGH);
+		lo = gpu_rd32(host->hw, NV_PTIMER_TIME_LOW);
+	} while (hi != gpu_rd32(host->hw, NV_PTIMER_TIME_HIGH));
+	return (uint64_t)hi << 32 | lo;
 }
 
 void host_userd_put(struct gpuvm_host *host, uint64_t userd, uint32_t put)

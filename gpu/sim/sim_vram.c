@@ -22,11 +22,13 @@ static uint64_t sim_chunk_len(const struct gpusim *sim, unsigned i)
 static int sim_vram_map_chunk(struct gpusim *sim, unsigned i)
 {
 	uint64_t len = sim_chunk_len(sim, i);
-	int fd = memfd_create("gpusim-vram", MFD_CLOEXEC);
+	int fd = memfd_create("gpusim-vram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	void *want = sim->vram + (uint64_t)i * SIM_VRAM_CHUNK;
 
 	if (fd < 0)
 		return -errno;
+	/* Sealable, so that a daemon handing the file to a guest can forbid
+	 * resizing it (a shrunk file would fault the daemon's own mapping). */
 	if (ftruncate(fd, (off_t)len) < 0 ||
 	    mmap(want, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_NORESERVE,
 		 fd, 0) == MAP_FAILED) {

@@ -7,7 +7,9 @@
  * partition, after checking the table entry on every access.
  *
  * One daemon connection per (vGPU, socket) per process, shared by every
- * open (reference counted), since a vGPU takes one guest at a time.
+ * open (reference counted), since a vGPU takes one guest at a time.  A
+ * child forked from a guest is a new process and so a new guest: it never
+ * reuses its parent's connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,7 @@
 int gpuvm_transport_open_local(const char *opts, struct gpuvm_transport **out);
 
 #define LOCAL_GUEST_SPIN_NS 20000u
+#define LOCAL_GUEST_YIELD_NS 2000u
 
 /* ---- Client ------------------------------------------------------------------------ */
 static uint64_t lc_now_ns(void)
@@ -83,6 +86,15 @@ static unsigned lc_spin_default(void)
 	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) < 2)
 		return 0;
 	return LOCAL_GUEST_SPIN_NS;
+}
+
+/* $GPUVM_LOCAL_TIMEOUT_MS, else 10 s: how long one request may take. */
+static unsigned lc_timeout_default(void)
+{
+	const char *env = getenv("GPUVM_LOCAL_TIMEOUT_MS");
+	unsigned long v = env && *env ? strtoul(env, NULL, 0) : 0;
+
+	return v && v < 3600000ul ? (unsigned)v : GPUVM_LOCAL_DEFAULT_TIMEOUT_MS;
 }
 
 /* Has the daemon's end of the connection gone?  Never blocks. */
@@ -259,7 +271,7 @@ int gpuvm_local_connect(struct gpuvm_local_client *c, const char *socket_path, c
 	void *p;
 	int ret;
 
-	timeout_ms = c->timeout_ms ? c->timeout_ms : GPUVM_LOCAL_DEFAULT_TIMEOUT_MS;
+	timeout_ms = c->timeout_ms ? c->timeout_ms : lc_timeout_default();
 	memset(c, 0, sizeof(*c));
 	c->sock = c->fd[0] = c->fd[1] = c->fd[2] = -1;
 	c->timeout_ms = timeout_ms;
@@ -368,6 +380,8 @@ static int lc_wait(struct gpuvm_local_client *c, uint64_t *ctl)
 					start = t;
 				else if (t - start >= c->spin_ns)
 					break;
+				else if (t - start >= LOCAL_GUEST_YIELD_NS)
+					sched_yield();  /* let the daemon run if it shares our CPU */
 			}
 			lc_relax();
 		}
@@ -468,6 +482,7 @@ struct local_transport {
 	char name[GPUVM_LOCAL_NAME_MAX];
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	int refs;
+	pid_t pid;              /* the process that connected (a fork child is another guest) */
 	struct local_transport *next;
 };
 
@@ -745,7 +760,7 @@ int gpuvm_transport_open_local(const char *opts, struct gpuvm_transport **out)
 
 	pthread_mutex_lock(&local_lock);
 	for (l = local_open_list; l; l = l->next)
-		if (!strcmp(l->name, name) && !strcmp(l->path, path)) {
+		if (l->pid == getpid() && !strcmp(l->name, name) && !strcmp(l->path, path)) {
 			l->refs++;
 			*out = &l->tp;
 			pthread_mutex_unlock(&local_lock);
@@ -768,6 +783,7 @@ int gpuvm_transport_open_local(const char *opts, struct gpuvm_transport **out)
 	l->tp.kind = "local";
 	local_make_id(l);
 	l->refs = 1;
+	l->pid = getpid();
 	l->next = local_open_list;
 	local_open_list = l;
 	*out = &l->tp;

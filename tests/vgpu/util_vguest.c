@@ -147,15 +147,46 @@ void vg_release(struct vguest *g, unsigned c, uint32_t seq)
 	vg_bar_wr(v, 1, VG_USERD(c) + NV_USERD_GP_PUT, g->put[c], 4);
 }
 
+static bool within_5s(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec - t0->tv_sec < 5;
+}
+
 bool vg_wait(struct vgpu *v, unsigned c, uint32_t seq)
 {
-	struct timespec t0, t;
+	struct timespec t0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		if (vg_prd32(v, VG_SEM_VA + c * 16) == seq)
 			return true;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	} while (t.tv_sec - t0.tv_sec < 5);
+	} while (within_5s(&t0));
+	return false;
+}
+
+bool vg_poll_reg(struct vgpu *v, uint32_t reg, uint32_t mask, uint32_t want)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if ((vg_rd32(v, reg) & mask) == want)
+			return true;
+	} while (within_5s(&t0));
+	return false;
+}
+
+bool vg_poll_bar(struct vgpu *v, unsigned bar, uint64_t off, uint32_t want)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if ((uint32_t)vg_bar_rd(v, bar, off, 4) == want)
+			return true;
+	} while (within_5s(&t0));
 	return false;
 }

@@ -1,0 +1,706 @@
+/*
+ * The scheduling mechanism (see gpu_sched.h): queues, the scheduler thread,
+ * release, completion, GPU-time charging and statistics.  Policy decisions
+ * are delegated to the ops in sched_policy.h.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "gpu_sched.h"
+
+#define SCHED_POLL_NS       25000ull        /* completion polling while work is in flight */
+#define SCHED_ITEMS_PER_CHAN 9              /* one queued + in-flight slots per channel */
+#define SCHED_BUCKET_NS     (10ull * 1000 * 1000)
+#define SCHED_BUCKETS       100             /* one second of 10 ms buckets */
+#define SCHED_MAX_CHAN      64
+
+struct sched_client {
+	struct sched_vm vm;                 /* the policy's view */
+	const struct sched_owner_ops *ops;
+	void *owner;
+	unsigned nchan;
+	struct sched_item *pool, *free;
+	struct sched_item *qhead, *qtail;
+	struct sched_item *queued_of[SCHED_MAX_CHAN];
+	unsigned callbacks;                 /* owner callbacks running unlocked */
+	bool removing;
+	uint64_t last_end;                  /* latest GPU end stamp charged */
+	uint64_t bucket_ns[SCHED_BUCKETS];
+	uint64_t bucket_no[SCHED_BUCKETS];
+	uint64_t submissions, releases, waits, wait_ns;
+};
+
+struct sched {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_cond_t idle;                /* a client's callbacks finished */
+	struct sched_state st;
+	struct sched_client *clients[SCHED_MAX_VMS];
+	struct sched_item *inflight;
+	uint64_t (*clock_ns)(void *arg);
+	void *clock_arg;
+	uint64_t next_tick, started;
+	uint64_t busy_ns, decisions, decision_ns;
+	unsigned next_id;
+	pthread_t thread;
+	bool stop, kicked;
+};
+
+static uint64_t sched_now(struct sched *s)
+{
+	return s->clock_ns(s->clock_arg);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- queues ------------------------------------------------------------------- */
+
+static struct sched_item *item_get(struct sched_client *c)
+{
+	struct sched_item *it = c->free;
+
+	if (it) {
+		c->free = it->next;
+		memset(it, 0, sizeof(*it));
+		it->client = c;
+	}
+	return it;
+}
+
+static void item_put(struct sched_item *it)
+{
+	struct sched_client *c = it->client;
+
+	it->next = c->free;
+	c->free = it;
+}
+
+static struct sched_item *queue_pop(struct sched_client *c)
+{
+	struct sched_item *it = c->qhead;
+
+	if (!it)
+		return NULL;
+	c->qhead = it->next;
+	if (!c->qhead)
+		c->qtail = NULL;
+	if (c->queued_of[it->chan] == it)
+		c->queued_of[it->chan] = NULL;
+	c->vm.queued--;
+	c->vm.first_queued_at = c->qhead ? c->qhead->enq_ns : 0;
+	it->next = NULL;
+	return it;
+}
+
+static void queue_push_front(struct sched_client *c, struct sched_item *it)
+{
+	it->next = c->qhead;
+	c->qhead = it;
+	if (!c->qtail)
+		c->qtail = it;
+	if (!c->queued_of[it->chan])
+		c->queued_of[it->chan] = it;
+	c->vm.queued++;
+	c->vm.first_queued_at = it->enq_ns;
+}
+
+static void queue_drop_chan(struct sched_client *c, unsigned chan)
+{
+	struct sched_item **pp = &c->qhead, *last = NULL;
+
+	while (*pp) {
+		struct sched_item *it = *pp;
+
+		if (it->chan == chan) {
+			*pp = it->next;
+			c->vm.queued--;
+			item_put(it);
+			continue;
+		}
+		last = it;
+		pp = &it->next;
+	}
+	c->qtail = last;
+	c->queued_of[chan] = NULL;
+	c->vm.first_queued_at = c->qhead ? c->qhead->enq_ns : 0;
+}
+
+/* ---- accounting ------------------------------------------------------------------ */
+
+static void account_window(struct sched_client *c, uint64_t end, uint64_t ns)
+{
+	uint64_t no = end / SCHED_BUCKET_NS;
+	unsigned b = (unsigned)(no % SCHED_BUCKETS);
+
+	if (c->bucket_no[b] != no) {
+		c->bucket_no[b] = no;
+		c->bucket_ns[b] = 0;
+	}
+	c->bucket_ns[b] += ns;
+}
+
+static double window_share(const struct sched_client *c, uint64_t now, unsigned buckets)
+{
+	uint64_t no = now / SCHED_BUCKET_NS, sum = 0;
+
+	for (unsigned i = 0; i < buckets; i++) {
+		unsigned b = (unsigned)((no - i) % SCHED_BUCKETS);
+
+		if (no >= i && c->bucket_no[b] == no - i)
+			sum += c->bucket_ns[b];
+	}
+	return (double)sum / (double)(buckets * SCHED_BUCKET_NS);
+}
+
+/* Charge one completed submission: its own stretch of GPU time only, so
+ * overlapping work of one VM (several channels) is not counted twice. */
+static void charge(struct sched *s, struct sched_client *c, uint64_t begin, uint64_t end, uint64_t now)
+{
+	uint64_t from = begin > c->last_end ? begin : c->last_end;
+	uint64_t ns = end > from ? end - from : 0;
+
+	if (end > c->last_end)
+		c->last_end = end;
+	c->vm.gpu_ns += ns;
+	s->busy_ns += ns;
+	account_window(c, end, ns);
+	if (s->st.policy->charge)
+		s->st.policy->charge(&s->st, &c->vm, ns, now);
+}
+
+/* ---- the scheduler thread ----------------------------------------------------------- */
+
+/* Unlocked owner callback bracket: remove() waits for these to finish. */
+static void callback_begin(struct sched_client *c) { c->callbacks++; }
+
+static void callback_end(struct sched *s, struct sched_client *c)
+{
+	if (--c->callbacks == 0)
+		pthread_cond_broadcast(&s->idle);
+}
+
+static void retire(struct sched *s, struct sched_item *it, bool completed)
+{
+	struct sched_client *c = it->client;
+
+	if (!c->removing && !it->canceled) {
+		callback_begin(c);
+		pthread_mutex_unlock(&s->lock);
+		c->ops->retire(c->owner, it, completed);
+		pthread_mutex_lock(&s->lock);
+		callback_end(s, c);
+	}
+	item_put(it);
+}
+
+static void kill_item(struct sched *s, struct sched_item *it)
+{
+	struct sched_client *c = it->client;
+
+	callback_begin(c);
+	pthread_mutex_unlock(&s->lock);
+	c->ops->kill(c->owner, it);
+	pthread_mutex_lock(&s->lock);
+	callback_end(s, c);
+}
+
+/* Check in-flight work once; completed items are charged and retired. */
+static void poll_inflight(struct sched *s, uint64_t now)
+{
+	struct sched_item **pp = &s->inflight, *done = NULL, *overdue = NULL;
+
+	while (*pp) {
+		struct sched_item *it = *pp;
+		struct sched_client *c = it->client;
+		uint64_t b = 0, e = 0;
+		enum sched_poll r = it->canceled || c->removing ? SCHED_DEAD :
+				    c->ops->poll(c->owner, it, &b, &e);
+
+		if (r == SCHED_PENDING) {
+			if (now - it->rel_ns > SCHED_WATCHDOG_NS && !overdue)
+				overdue = it;
+			pp = &it->next;
+			continue;
+		}
+		*pp = it->next;
+		c->vm.in_flight--;
+		if (r == SCHED_DONE)
+			charge(s, c, b, e > b ? e : b, now);
+		it->next = done;
+		it->completed = r == SCHED_DONE;
+		done = it;
+	}
+	if (s->st.running && !s->st.running->in_flight && !s->st.running->queued)
+		s->st.running = NULL;
+	if (overdue)
+		kill_item(s, overdue);
+	while (done) {
+		struct sched_item *it = done;
+
+		done = it->next;
+		retire(s, it, it->completed);
+	}
+}
+
+static bool any_queued(const struct sched *s)
+{
+	for (unsigned i = 0; i < s->st.n; i++)
+		if (s->st.vms[i]->queued)
+			return true;
+	return false;
+}
+
+/* Release the oldest queued item of c.  false if the owner had no room. */
+static bool release_one(struct sched *s, struct sched_client *c, uint64_t now)
+{
+	struct sched_item *it = queue_pop(c);
+	int err;
+
+	if (!it)
+		return false;
+	callback_begin(c);
+	pthread_mutex_unlock(&s->lock);
+	err = c->ops->release(c->owner, it);
+	pthread_mutex_lock(&s->lock);
+	callback_end(s, c);
+	if (err == -EAGAIN && !c->removing) {
+		queue_push_front(c, it);
+		return false;
+	}
+	if (err || c->removing) {
+		retire(s, it, false);
+		return true;
+	}
+	it->rel_ns = now;
+	c->releases++;
+	c->wait_ns += now - it->enq_ns;
+	if (now - it->enq_ns > SCHED_POLL_NS)
+		c->waits++;
+	c->vm.in_flight++;
+	it->next = s->inflight;
+	s->inflight = it;
+	if (s->st.running != &c->vm) {
+		s->st.running = &c->vm;
+		s->st.running_since = now;
+	}
+	return true;
+}
+
+static struct sched_client *client_of(struct sched_vm *vm)
+{
+	return (struct sched_client *)vm;  /* vm is the first member */
+}
+
+/* Direct: everything queued goes out at once. */
+static void dispatch_all(struct sched *s, uint64_t now)
+{
+	for (unsigned i = 0; i < s->st.n; i++) {
+		struct sched_client *c = client_of(s->st.vms[i]);
+
+		while (c->vm.queued && release_one(s, c, now))
+			;
+	}
+}
+
+/* Serializing policies: one VM on the GPU at a time, switched at
+ * submission boundaries.  Returns when to ask again (0 = on an event). */
+static uint64_t dispatch_serial(struct sched *s, uint64_t now)
+{
+	for (;;) {
+		struct sched_vm *run = s->st.running, *pick;
+		uint64_t retry = 0, t0;
+
+		if (!any_queued(s) || (run && run->in_flight && !run->queued))
+			return 0;
+		t0 = mono_ns();
+		pick = s->st.policy->pick(&s->st, now, &retry);
+		s->decisions++;
+		s->decision_ns += mono_ns() - t0;
+		if (!pick || !pick->queued)
+			return retry;
+		/* Switch only once the running VM's work has drained. */
+		if (run && pick != run && run->in_flight)
+			return 0;
+		if (!release_one(s, client_of(pick), now))
+			return now + SCHED_POLL_NS;
+	}
+}
+
+static void sched_wait(struct sched *s, uint64_t until_ns)
+{
+	struct timespec ts;
+	uint64_t now = mono_ns(), wait = until_ns > now ? until_ns - now : 0;
+
+	if (s->kicked) {
+		s->kicked = false;
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(wait / 1000000000ull);
+	ts.tv_nsec += (long)(wait % 1000000000ull);
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&s->wake, &s->lock, &ts);
+	s->kicked = false;
+}
+
+static void *sched_main(void *arg)
+{
+	struct sched *s = arg;
+
+	/* Completion polls are short sleeps: ask the kernel not to stretch them. */
+	prctl(PR_SET_TIMERSLACK, 1000UL);
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop) {
+		uint64_t now = sched_now(s), next = 0, until;
+
+		poll_inflight(s, now);
+		if (now >= s->next_tick) {
+			if (s->st.policy->tick)
+				s->st.policy->tick(&s->st, now);
+			s->next_tick = now + s->st.params.tick_ns;
+		}
+		if (s->st.policy->serialize)
+			next = dispatch_serial(s, now);
+		else
+			dispatch_all(s, now);
+		/* Sleep until the next tick, the policy's retry time, or a poll. */
+		until = mono_ns() + (s->next_tick > now ? s->next_tick - now : 0);
+		if (next && next > now && mono_ns() + (next - now) < until)
+			until = mono_ns() + (next - now);
+		if (s->inflight)
+			until = mono_ns() + SCHED_POLL_NS;
+		sched_wait(s, until);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* ---- public API -------------------------------------------------------------------- */
+
+static uint64_t default_clock(void *arg)
+{
+	(void)arg;
+	return mono_ns();
+}
+
+static void params_defaults(struct sched_params *p)
+{
+	if (!p->period_ns)
+		p->period_ns = SCHED_DEFAULT_PERIOD_NS;
+	if (!p->tick_ns)
+		p->tick_ns = SCHED_DEFAULT_TICK_NS;
+	if (!p->tslice_ns)
+		p->tslice_ns = SCHED_DEFAULT_TICK_NS;
+}
+
+struct sched *sched_create(const struct sched_policy *policy, const struct sched_params *params,
+			   uint64_t (*clock_ns)(void *arg), void *clock_arg)
+{
+	struct sched *s = calloc(1, sizeof(*s));
+	pthread_condattr_t attr;
+
+	if (!s)
+		return NULL;
+	if (params)
+		s->st.params = *params;
+	params_defaults(&s->st.params);
+	s->st.policy = policy;
+	s->clock_ns = clock_ns ? clock_ns : default_clock;
+	s->clock_arg = clock_arg;
+	s->started = sched_now(s);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wake, &attr);
+	pthread_cond_init(&s->idle, &attr);
+	pthread_condattr_destroy(&attr);
+	if ((policy->init && policy->init(&s->st)) ||
+	    pthread_create(&s->thread, NULL, sched_main, s)) {
+		if (policy->fini && s->st.policy_data)
+			policy->fini(&s->st);
+		pthread_cond_destroy(&s->idle);
+		pthread_cond_destroy(&s->wake);
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void sched_destroy(struct sched *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	if (s->st.policy->fini)
+		s->st.policy->fini(&s->st);
+	pthread_cond_destroy(&s->idle);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+int sched_set_policy(struct sched *s, const struct sched_policy *policy)
+{
+	const struct sched_policy *old;
+	uint64_t now;
+	int err = 0;
+
+	pthread_mutex_lock(&s->lock);
+	old = s->st.policy;
+	now = sched_now(s);
+	/* The old policy forgets its VMs, then the new one starts and learns
+	 * them; if it cannot start, the old one is brought back the same way. */
+	for (unsigned i = 0; i < s->st.n && old->vm_removed; i++)
+		old->vm_removed(&s->st, s->st.vms[i]);
+	if (old->fini)
+		old->fini(&s->st);
+	s->st.policy_data = NULL;
+	s->st.policy = policy;
+	if (policy->init && (err = policy->init(&s->st))) {
+		s->st.policy = policy = old;
+		s->st.policy_data = NULL;
+		if (old->init)
+			old->init(&s->st);
+	}
+	for (unsigned i = 0; i < s->st.n && policy->vm_added; i++)
+		policy->vm_added(&s->st, s->st.vms[i], now);
+	s->st.running = NULL;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+const char *sched_policy_name(struct sched *s)
+{
+	return s->st.policy->name;
+}
+
+int sched_set_params(struct sched *s, const struct sched_params *params)
+{
+	struct sched_params p = *params;
+
+	params_defaults(&p);
+	if (p.tick_ns > p.period_ns)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	s->st.params = p;
+	s->next_tick = 0;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+void sched_get_params(struct sched *s, struct sched_params *out)
+{
+	pthread_mutex_lock(&s->lock);
+	*out = s->st.params;
+	pthread_mutex_unlock(&s->lock);
+}
+
+struct sched_client *sched_client_add(struct sched *s, const char *name, unsigned nchan,
+				      const struct sched_owner_ops *ops, void *owner)
+{
+	struct sched_client *c;
+	unsigned items = nchan * SCHED_ITEMS_PER_CHAN;
+
+	if (!nchan || nchan > SCHED_MAX_CHAN || !(c = calloc(1, sizeof(*c))))
+		return NULL;
+	c->pool = calloc(items, sizeof(*c->pool));
+	if (!c->pool) {
+		free(c);
+		return NULL;
+	}
+	for (unsigned i = 0; i < items; i++) {
+		c->pool[i].next = c->free;
+		c->free = &c->pool[i];
+	}
+	c->ops = ops;
+	c->owner = owner;
+	c->nchan = nchan;
+	c->vm.weight = SCHED_DEFAULT_WEIGHT;
+	strncpy(c->vm.name, name, sizeof(c->vm.name) - 1);
+	pthread_mutex_lock(&s->lock);
+	if (s->st.n == SCHED_MAX_VMS) {
+		pthread_mutex_unlock(&s->lock);
+		free(c->pool);
+		free(c);
+		return NULL;
+	}
+	c->vm.id = ++s->next_id;
+	s->st.vms[s->st.n++] = &c->vm;
+	if (s->st.policy->vm_added)
+		s->st.policy->vm_added(&s->st, &c->vm, sched_now(s));
+	pthread_mutex_unlock(&s->lock);
+	return c;
+}
+
+void sched_client_remove(struct sched *s, struct sched_client *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->lock);
+	c->removing = true;
+	while (c->qhead)
+		item_put(queue_pop(c));
+	/* In-flight items are dropped by the thread without calling back. */
+	while (c->callbacks || c->vm.in_flight) {
+		pthread_cond_broadcast(&s->wake);
+		pthread_cond_wait(&s->idle, &s->lock);
+		if (!c->callbacks && c->vm.in_flight)
+			poll_inflight(s, sched_now(s));
+	}
+	if (s->st.policy->vm_removed)
+		s->st.policy->vm_removed(&s->st, &c->vm);
+	/* Keep vms[] in creation order: round-robin ties depend on it. */
+	for (unsigned i = 0; i < s->st.n; i++) {
+		if (s->st.vms[i] == &c->vm) {
+			for (unsigned j = i + 1; j < s->st.n; j++)
+				s->st.vms[j - 1] = s->st.vms[j];
+			s->st.n--;
+			break;
+		}
+	}
+	if (s->st.running == &c->vm)
+		s->st.running = NULL;
+	pthread_mutex_unlock(&s->lock);
+	free(c->pool);
+	free(c);
+}
+
+int sched_client_set(struct sched *s, struct sched_client *c, int weight, int cap)
+{
+	if ((weight >= 0 && (weight < 1 || weight > SCHED_MAX_WEIGHT)) || cap > 10000)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	if (weight >= 0)
+		c->vm.weight = (unsigned)weight;
+	if (cap >= 0)
+		c->vm.cap = (unsigned)cap;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+void sched_client_stats(struct sched *s, struct sched_client *c, struct sched_vm_stats *out)
+{
+	uint64_t now;
+
+	pthread_mutex_lock(&s->lock);
+	now = sched_now(s);
+	memset(out, 0, sizeof(*out));
+	memcpy(out->name, c->vm.name, sizeof(out->name));
+	out->weight = c->vm.weight;
+	out->cap = c->vm.cap;
+	out->gpu_ns = c->vm.gpu_ns;
+	out->share_100ms = window_share(c, now, 10);
+	out->share_1s = window_share(c, now, SCHED_BUCKETS);
+	out->queued = c->vm.queued;
+	out->in_flight = c->vm.in_flight;
+	out->submissions = c->submissions;
+	out->releases = c->releases;
+	out->waits = c->waits;
+	out->wait_ns = c->wait_ns;
+	out->credit = c->vm.credit;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void sched_get_stats(struct sched *s, struct sched_stats *out)
+{
+	pthread_mutex_lock(&s->lock);
+	out->policy = s->st.policy->name;
+	out->busy_ns = s->busy_ns;
+	out->uptime_ns = sched_now(s) - s->started;
+	out->decisions = s->decisions;
+	out->decision_ns = s->decision_ns;
+	pthread_mutex_unlock(&s->lock);
+}
+
+int sched_submit(struct sched *s, struct sched_client *c, unsigned chan, uint32_t gen,
+		 uint32_t from, uint32_t to)
+{
+	struct sched_item *it;
+
+	if (chan >= c->nchan)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	c->submissions++;
+	it = c->queued_of[chan];
+	if (it && it->gen == gen) {
+		it->to = to;            /* more entries behind the same queued work */
+		goto out;
+	}
+	it = item_get(c);
+	if (!it) {
+		pthread_mutex_unlock(&s->lock);
+		return -ENOMEM;
+	}
+	it->chan = chan;
+	it->gen = gen;
+	it->from = from;
+	it->to = to;
+	it->enq_ns = sched_now(s);
+	if (c->qtail)
+		c->qtail->next = it;
+	else
+		c->qhead = it;
+	c->qtail = it;
+	c->queued_of[chan] = it;
+	if (!c->vm.queued++)
+		c->vm.first_queued_at = it->enq_ns;
+	s->kicked = true;
+	pthread_cond_signal(&s->wake);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+void sched_cancel_chan(struct sched *s, struct sched_client *c, unsigned chan)
+{
+	if (chan >= c->nchan)
+		return;
+	pthread_mutex_lock(&s->lock);
+	queue_drop_chan(c, chan);
+	for (struct sched_item *it = s->inflight; it; it = it->next)
+		if (it->client == c && it->chan == chan)
+			it->canceled = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool sched_chan_busy(struct sched *s, struct sched_client *c, unsigned chan)
+{
+	bool busy;
+
+	if (chan >= c->nchan)
+		return false;
+	pthread_mutex_lock(&s->lock);
+	busy = c->queued_of[chan] != NULL;
+	pthread_mutex_unlock(&s->lock);
+	return busy;
+}
+
+void sched_kick(struct sched *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->kicked = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
