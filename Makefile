@@ -99,10 +99,11 @@ endef
 $(foreach d,$(TEST_DIRS),$(eval $(call test_rule,$(d))))
 
 # Run every test program; each prints cmocka's summary.  Fails if any fails.
-check: $(TESTS)
+# End-to-end tests start the real programs: they find them through GPUVM_BIN.
+check: $(TESTS) $(TOOLS)
 	@fail=0; for t in $(TESTS); do \
 		echo "== $$t"; \
-		if ! $$t; then fail=1; echo "FAILED: $$t"; fi; \
+		if ! GPUVM_BIN=$(abspath $(BUILD)/bin) $$t; then fail=1; echo "FAILED: $$t"; fi; \
 	done; \
 	if [ $$fail -ne 0 ]; then echo "make check: some tests failed"; exit 1; fi; \
 	echo "make check: all test programs passed"
