@@ -135,6 +135,7 @@ static void *daemon_main(void *arg)
 		if (nfds) {
 			struct cmsghdr *cm;
 
+			memset(&u, 0, sizeof(u));
 			msg.msg_control = u.buf;
 			msg.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
 			cm = CMSG_FIRSTHDR(&msg);

@@ -58,10 +58,10 @@ void vg_init_vm(struct vgpu *v);
 void vg_chan_init(struct vgpu *v, unsigned c, unsigned nchans_on_runlist);
 /* Push a semaphore release of seq to VG_SEM_VA + 16*c and submit it. */
 void vg_release(struct vguest *g, unsigned c, uint32_t seq);
-/* Wait until (reg & mask) == want, or a BAR word reads want; false after 5 s. */
+/* Wait until (reg & mask) == want, or a BAR word reads want; false after 20 s. */
 bool vg_poll_reg(struct vgpu *v, uint32_t reg, uint32_t mask, uint32_t want);
 bool vg_poll_bar(struct vgpu *v, unsigned bar, uint64_t off, uint32_t want);
-/* Wait until the semaphore of channel c reads seq; false after 5 s. */
+/* Wait until the semaphore of channel c reads seq; false after 20 s. */
 bool vg_wait(struct vgpu *v, unsigned c, uint32_t seq);
 
 #endif
