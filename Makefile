@@ -54,6 +54,26 @@ TOOLS := $(patsubst guest/tools/%.c,$(BUILD)/bin/%,$(TOOL_SRC)) \
 BENCHES := $(patsubst %,$(BUILD)/bench/%,$(BENCH_DIRS))
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
+# ---- Xen backend (mmio-trap/xen/, docs/xen-backend.md) ----------------------------
+# xen_vpci.c and xen_ioreq_decode.c are pure logic, always built (tests/xen_unit
+# runs them without Xen); the other mmio-trap/xen/*.c call libxen and are built
+# only when configure found it (HAVE_XEN := yes in config.mk).  Then
+# GPUVM_HAVE_XEN makes daemon.c offer `--backend xen`, and XEN_LIBS is linked
+# into every program that links libgpuvmd.a (gpuvmd, the tests).
+XEN_LOGIC_SRC := mmio-trap/xen/xen_vpci.c mmio-trap/xen/xen_ioreq_decode.c
+XEN_SYS_SRC := $(filter-out $(XEN_LOGIC_SRC),$(wildcard mmio-trap/xen/*.c))
+ifeq ($(HAVE_XEN),yes)
+XEN_SRC := $(XEN_LOGIC_SRC) $(XEN_SYS_SRC)
+CFLAGS_BASE += -DGPUVM_HAVE_XEN
+$(call obj,$(XEN_SYS_SRC)): CFLAGS_ALL += $(XEN_CFLAGS)
+LIBS_ALL += $(XEN_LIBS)
+else
+XEN_SRC := $(XEN_LOGIC_SRC)
+endif
+$(LIBGPUVMD): $(call obj,$(XEN_SRC))
+.DEFAULT_GOAL := all
+# ---- end of the Xen backend block -----------------------------------------------
+
 .PHONY: all check check-all check-valgrind demo bench clean distclean
 all: $(LIBS_OURS) $(TOOLS) $(BENCHES) $(TESTS)
 

@@ -23,6 +23,7 @@
 #include "control_proto.h"
 #include "daemon.h"
 #include "log.h"
+#include "sched_policy.h"
 
 /* Stop reading a client's requests while this much of its output waits. */
 #define CLIENT_OUT_HIGH (256u << 10)
@@ -209,9 +210,19 @@ static int add_obj(struct json_object *reply, const char *key, struct json_objec
 static struct json_object *vgpu_json(struct vgpu *v)
 {
 	struct vgpu_info info;
+	struct sched_vm_stats st;
+	struct json_object *o;
 
 	vgpu_get_info(v, &info);
-	return ctl_info_to_json(&info, vgpu_mode_name(info.mode));
+	o = ctl_info_to_json(&info, vgpu_mode_name(info.mode));
+	/* The scheduler's settings of the vGPU (sched-credit changes them). */
+	vgpu_sched_stats(v, &st);
+	if (o && (add_obj(o, "weight", json_object_new_uint64(st.weight)) ||
+		  add_obj(o, "cap", json_object_new_uint64(st.cap)))) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
 }
 
 static int oom(char *err, size_t errlen)
@@ -256,6 +267,14 @@ static int op_create(struct control *c, const struct ctl_request *req,
 	v = daemon_create_vgpu(c->d, &cfg, err, errlen);
 	if (!v)
 		return -1;
+	if ((req->has_weight || req->has_cap) &&
+	    vgpu_sched_set(v, req->has_weight ? (int)req->weight : -1,
+			   req->has_cap ? (int)req->cap : -1)) {
+		/* Checked when decoded, so this does not happen; undo if it does. */
+		daemon_destroy_vgpu(c->d, req->name, err, errlen);
+		snprintf(err, errlen, "the scheduler refused weight/cap for vGPU '%s'", req->name);
+		return -1;
+	}
 	if (add_obj(reply, "vgpu", vgpu_json(v)))
 		return oom(err, errlen);
 	return 0;
@@ -405,6 +424,302 @@ static int op_shutdown(struct control *c, const struct ctl_request *req,
 	return 0;
 }
 
+/* ---- Scheduling ops ------------------------------------------------------------- */
+
+#define NS_PER_MS 1000000ull
+
+static const char *const sched_policy_names[] = { "direct", "fifo", "credit", "band" };
+
+/* A ratio or average as JSON, printed with 6 significant digits (not 17). */
+static struct json_object *json_ratio(double v)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%.6g", v);
+	return json_object_new_double_s(v, text);
+}
+
+/* The vGPU called req->name, or NULL with the message in err. */
+static struct vgpu *find_named(struct control *c, const struct ctl_request *req, char *err,
+			       size_t errlen)
+{
+	struct vgpu *v = daemon_find_vgpu(c->d, req->name);
+
+	if (!v)
+		snprintf(err, errlen, "no vGPU named '%s'", req->name);
+	return v;
+}
+
+/* The global parameters as {"period_ns":..,"tick_ns":..,"tslice_ns":..} fields of obj. */
+static int sched_params_json(struct json_object *obj, const struct sched_params *p)
+{
+	return add_obj(obj, "period_ns", json_object_new_uint64(p->period_ns)) ||
+	       add_obj(obj, "tick_ns", json_object_new_uint64(p->tick_ns)) ||
+	       add_obj(obj, "tslice_ns", json_object_new_uint64(p->tslice_ns));
+}
+
+/*
+ * Apply what the request sets of period, tick and tslice to *p and check
+ * the result as a whole (tick within period).  0, or -1 with why.
+ */
+static int sched_params_from_req(const struct ctl_request *req, struct sched_params *p,
+				 char *err, size_t errlen)
+{
+	if (req->has_period)
+		p->period_ns = req->period_ms * NS_PER_MS;
+	if (req->has_tick)
+		p->tick_ns = req->tick_ms * NS_PER_MS;
+	if (req->has_tslice)
+		p->tslice_ns = req->tslice_ms * NS_PER_MS;
+	if (p->tick_ns > p->period_ns) {
+		snprintf(err, errlen, "the tick (%llu ms) must not exceed the period (%llu ms)",
+			 (unsigned long long)(p->tick_ns / NS_PER_MS),
+			 (unsigned long long)(p->period_ns / NS_PER_MS));
+		return -1;
+	}
+	return 0;
+}
+
+static int op_sched(struct control *c, const struct ctl_request *req,
+		    struct json_object *reply, char *err, size_t errlen)
+{
+	struct gpuvm_host *h = daemon_host(c->d);
+	struct json_object *names = json_object_new_array();
+	struct sched_params p;
+	bool set_params = req->has_period || req->has_tick || req->has_tslice;
+
+	if (add_obj(reply, "policies", names))
+		return oom(err, errlen);
+	for (size_t i = 0; i < sizeof(sched_policy_names) / sizeof(sched_policy_names[0]); i++)
+		if (sched_policy_find(sched_policy_names[i]) &&
+		    json_object_array_add(names, json_object_new_string(sched_policy_names[i])))
+			return oom(err, errlen);
+	/* Everything is checked before anything changes. */
+	host_get_sched_params(h, &p);
+	if (sched_params_from_req(req, &p, err, errlen))
+		return -1;
+	if (req->has_policy) {
+		if (host_set_sched(h, req->policy, err, errlen))
+			return -1;
+		gpuvm_log(GPUVM_LOG_INFO, "scheduling policy is now %s", host_sched_name(h));
+	}
+	if (set_params && host_set_sched_params(h, &p)) {
+		snprintf(err, errlen, "the scheduler refused the parameters");
+		return -1;
+	}
+	host_get_sched_params(h, &p);
+	if (add_obj(reply, "policy", json_object_new_string(host_sched_name(h))) ||
+	    sched_params_json(reply, &p))
+		return oom(err, errlen);
+	return 0;
+}
+
+/* {"name","id","weight","cap"} of one vGPU, appended to arr. */
+static int sched_credit_entry(struct json_object *arr, struct vgpu *v)
+{
+	struct json_object *e = json_object_new_object();
+	struct sched_vm_stats st;
+	struct vgpu_info info;
+
+	vgpu_get_info(v, &info);
+	vgpu_sched_stats(v, &st);
+	if (!e || add_obj(e, "name", json_object_new_string(info.name)) ||
+	    add_obj(e, "id", json_object_new_uint64(info.id)) ||
+	    add_obj(e, "weight", json_object_new_uint64(st.weight)) ||
+	    add_obj(e, "cap", json_object_new_uint64(st.cap)) ||
+	    json_object_array_add(arr, e)) {
+		json_object_put(e);
+		return -1;
+	}
+	return 0;
+}
+
+static int op_sched_credit(struct control *c, const struct ctl_request *req,
+			   struct json_object *reply, char *err, size_t errlen)
+{
+	struct gpuvm_host *h = daemon_host(c->d);
+	struct json_object *arr;
+	struct sched_params p;
+	struct vgpu *v = NULL;
+
+	if (req->name[0] && !(v = find_named(c, req, err, errlen)))
+		return -1;
+	host_get_sched_params(h, &p);
+	if (sched_params_from_req(req, &p, err, errlen))
+		return -1;
+	if (req->has_tslice && host_set_sched_params(h, &p)) {
+		snprintf(err, errlen, "the scheduler refused the time slice");
+		return -1;
+	}
+	if (v && (req->has_weight || req->has_cap) &&
+	    vgpu_sched_set(v, req->has_weight ? (int)req->weight : -1,
+			   req->has_cap ? (int)req->cap : -1)) {
+		snprintf(err, errlen, "the scheduler refused weight/cap for vGPU '%s'", req->name);
+		return -1;
+	}
+	host_get_sched_params(h, &p);
+	arr = json_object_new_array();
+	if (add_obj(reply, "policy", json_object_new_string(host_sched_name(h))) ||
+	    sched_params_json(reply, &p) || add_obj(reply, "vgpus", arr))
+		return oom(err, errlen);
+	for (unsigned i = 0; i < daemon_vgpu_count(c->d); i++) {
+		struct vgpu *w = daemon_vgpu_at(c->d, i);
+
+		if ((!v || w == v) && sched_credit_entry(arr, w))
+			return oom(err, errlen);
+	}
+	return 0;
+}
+
+/* One vGPU's scheduling figures (sched_vm_stats), appended to arr. */
+static int stats_entry(struct json_object *arr, struct vgpu *v)
+{
+	struct json_object *e = json_object_new_object();
+	struct sched_vm_stats st;
+	struct vgpu_info info;
+
+	vgpu_get_info(v, &info);
+	vgpu_sched_stats(v, &st);
+	if (!e || add_obj(e, "name", json_object_new_string(info.name)) ||
+	    add_obj(e, "id", json_object_new_uint64(info.id)) ||
+	    add_obj(e, "weight", json_object_new_uint64(st.weight)) ||
+	    add_obj(e, "cap", json_object_new_uint64(st.cap)) ||
+	    add_obj(e, "gpu_ns", json_object_new_uint64(st.gpu_ns)) ||
+	    add_obj(e, "share_100ms", json_ratio(st.share_100ms)) ||
+	    add_obj(e, "share_1s", json_ratio(st.share_1s)) ||
+	    add_obj(e, "queued", json_object_new_uint64(st.queued)) ||
+	    add_obj(e, "in_flight", json_object_new_uint64(st.in_flight)) ||
+	    add_obj(e, "submissions", json_object_new_uint64(st.submissions)) ||
+	    add_obj(e, "releases", json_object_new_uint64(st.releases)) ||
+	    add_obj(e, "waits", json_object_new_uint64(st.waits)) ||
+	    add_obj(e, "wait_ns", json_object_new_uint64(st.wait_ns)) ||
+	    add_obj(e, "credit_ns", json_object_new_int64(st.credit)) ||
+	    json_object_array_add(arr, e)) {
+		json_object_put(e);
+		return -1;
+	}
+	return 0;
+}
+
+/* The scheduler's global figures; releases is the sum over the vGPUs. */
+static struct json_object *stats_global(struct gpuvm_host *h, uint64_t releases)
+{
+	struct json_object *g = json_object_new_object();
+	struct sched_stats st;
+	struct sched_params p;
+
+	host_sched_stats(h, &st);
+	host_get_sched_params(h, &p);
+	if (!g || add_obj(g, "policy", json_object_new_string(st.policy)) ||
+	    add_obj(g, "uptime_ns", json_object_new_uint64(st.uptime_ns)) ||
+	    add_obj(g, "busy_ns", json_object_new_uint64(st.busy_ns)) ||
+	    add_obj(g, "utilization", json_ratio(
+		    st.uptime_ns ? (double)st.busy_ns / (double)st.uptime_ns : 0)) ||
+	    add_obj(g, "decisions", json_object_new_uint64(st.decisions)) ||
+	    add_obj(g, "decision_ns", json_object_new_uint64(st.decision_ns)) ||
+	    add_obj(g, "ns_per_decision", json_ratio(
+		    st.decisions ? (double)st.decision_ns / (double)st.decisions : 0)) ||
+	    add_obj(g, "releases", json_object_new_uint64(releases)) ||
+	    add_obj(g, "ns_per_release", json_ratio(
+		    releases ? (double)st.decision_ns / (double)releases : 0)) ||
+	    sched_params_json(g, &p)) {
+		json_object_put(g);
+		return NULL;
+	}
+	return g;
+}
+
+static int op_stats(struct control *c, const struct ctl_request *req,
+		    struct json_object *reply, char *err, size_t errlen)
+{
+	struct json_object *arr;
+	struct vgpu *v = NULL;
+	uint64_t releases = 0;
+
+	if (req->name[0] && !(v = find_named(c, req, err, errlen)))
+		return -1;
+	for (unsigned i = 0; i < daemon_vgpu_count(c->d); i++) {
+		struct sched_vm_stats st;
+
+		vgpu_sched_stats(daemon_vgpu_at(c->d, i), &st);
+		releases += st.releases;
+	}
+	if (add_obj(reply, "sched", stats_global(daemon_host(c->d), releases)))
+		return oom(err, errlen);
+	arr = json_object_new_array();
+	if (add_obj(reply, "vgpus", arr))
+		return oom(err, errlen);
+	for (unsigned i = 0; i < daemon_vgpu_count(c->d); i++) {
+		struct vgpu *w = daemon_vgpu_at(c->d, i);
+
+		if ((!v || w == v) && stats_entry(arr, w))
+			return oom(err, errlen);
+	}
+	return 0;
+}
+
+/* The mode applies at the vGPU's next quiescent point; the reply shows both. */
+static int op_set_mode(struct control *c, const struct ctl_request *req,
+		       struct json_object *reply, char *err, size_t errlen)
+{
+	struct vgpu *v = daemon_find_vgpu(c->d, req->name);
+	int m = vgpu_mode_parse(req->mode);
+
+	if (m < 0) {
+		snprintf(err, errlen, "unknown mode '%s' (expected full, pv-naive or pv)", req->mode);
+		return -1;
+	}
+	if (!v) {
+		snprintf(err, errlen, "no vGPU named '%s'", req->name);
+		return -1;
+	}
+	if (req->has_opt_lazy || req->has_opt_remap)
+		vgpu_set_opts(v, req->has_opt_lazy ? req->opt_lazy : -1,
+			      req->has_opt_remap ? req->opt_remap : -1);
+	if (vgpu_set_mode(v, (enum vgpu_mode)m)) {
+		snprintf(err, errlen, "vGPU '%s' cannot take mode '%s'", req->name, req->mode);
+		return -1;
+	}
+	return add_obj(reply, "vgpu", vgpu_json(v)) ? oom(err, errlen) : 0;
+}
+
+/* attach/detach: the backend's business (xen); others refuse with a clear message. */
+static int op_attach(struct control *c, const struct ctl_request *req,
+		     struct json_object *reply, char *err, size_t errlen)
+{
+	struct backend_attach a = {
+		.domain = req->domain,
+		.bdf = req->has_bdf ? req->bdf : NULL,
+		.cfg = {
+			.vram_size = req->has_vram ? req->vram : VGPU_DEFAULT_VRAM,
+			.channels = req->has_channels ? req->channels : VGPU_DEFAULT_CHANNELS,
+		},
+	};
+	const char *mode = req->has_mode ? req->mode : "full";
+	int m = vgpu_mode_parse(mode);
+	char name[VGPU_NAME_MAX] = "";
+	struct vgpu *v;
+
+	if (m < 0) {
+		snprintf(err, errlen, "unknown mode '%s' (expected full, pv-naive or pv)", mode);
+		return -1;
+	}
+	a.cfg.mode = (enum vgpu_mode)m;
+	if (daemon_backend_attach(c->d, &a, name, err, errlen))
+		return -1;
+	v = daemon_find_vgpu(c->d, name);
+	if (!v || add_obj(reply, "vgpu", vgpu_json(v)))
+		return oom(err, errlen);
+	return 0;
+}
+
+static int op_detach(struct control *c, const struct ctl_request *req,
+		     struct json_object *reply, char *err, size_t errlen)
+{
+	(void)reply;
+	return daemon_backend_detach(c->d, req->domain, err, errlen);
+}
+
 static const op_fn ops[CTL_OP_COUNT] = {
 	[CTL_OP_VERSION] = op_version,
 	[CTL_OP_CREATE] = op_create,
@@ -414,6 +729,12 @@ static const op_fn ops[CTL_OP_COUNT] = {
 	[CTL_OP_INFO] = op_info,
 	[CTL_OP_CHECK] = op_check,
 	[CTL_OP_SHUTDOWN] = op_shutdown,
+	[CTL_OP_SCHED] = op_sched,
+	[CTL_OP_SCHED_CREDIT] = op_sched_credit,
+	[CTL_OP_STATS] = op_stats,
+	[CTL_OP_SET_MODE] = op_set_mode,
+	[CTL_OP_ATTACH] = op_attach,
+	[CTL_OP_DETACH] = op_detach,
 };
 
 /* ---- Requests ----------------------------------------------------------------------- */
@@ -481,6 +802,25 @@ static int client_serve(struct ctl_client *cl)
 	return 0;
 }
 
+/*
+ * Serve and send until the socket takes no more, no complete line is left,
+ * or the client is closing.  Serving stops at the output high-water mark; if
+ * the socket then takes every reply, lines already buffered must still be
+ * served now: no new input may ever come to wake us for them.
+ */
+static int client_pump(struct ctl_client *cl)
+{
+	size_t before;
+
+	do {
+		before = ctl_linebuf_pending(&cl->in);
+		if (client_serve(cl) || client_flush(cl))
+			return -1;
+	} while (!cl->closing && !out_pending(cl) && ctl_linebuf_pending(&cl->in) &&
+		 ctl_linebuf_pending(&cl->in) != before);
+	return 0;
+}
+
 /* One read.  0, or -1 if the connection failed. */
 static int client_read(struct ctl_client *cl)
 {
@@ -542,7 +882,7 @@ static void on_client(struct gpuvmd *d, int fd, short revents, void *arg)
 		goto drop;
 	if ((revents & (POLLIN | POLLHUP)) && !cl->eof && !cl->closing && client_read(cl))
 		goto drop;
-	if (client_serve(cl) || client_flush(cl))
+	if (client_pump(cl))
 		goto drop;
 	ev = client_events(cl);
 	/* Nothing left to read or send: a finished or refused client, or a hung-up one. */

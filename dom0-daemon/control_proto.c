@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "control_proto.h"
+#include "sched_policy.h"
 
 #define MIB (UINT64_C(1) << 20)
 /* A reply is never near this; it only bounds what a broken peer can make us hold. */
@@ -139,6 +140,44 @@ int ctl_check_channels(int64_t channels, char *err, size_t errlen)
 	return 0;
 }
 
+int ctl_check_weight(int64_t weight, char *err, size_t errlen)
+{
+	if (weight < 1 || weight > SCHED_MAX_WEIGHT) {
+		snprintf(err, errlen, "weight must be 1..%d (got %" PRId64 ")", SCHED_MAX_WEIGHT, weight);
+		return -1;
+	}
+	return 0;
+}
+
+int ctl_check_cap(int64_t cap, char *err, size_t errlen)
+{
+	if (cap < 0 || cap > CTL_CAP_MAX) {
+		snprintf(err, errlen, "cap must be 0..%d percent, 0 for no cap (got %" PRId64 ")",
+			 CTL_CAP_MAX, cap);
+		return -1;
+	}
+	return 0;
+}
+
+int ctl_check_policy(const char *name, char *err, size_t errlen)
+{
+	if (strlen(name) >= CTL_POLICY_MAX || !sched_policy_find(name)) {
+		snprintf(err, errlen, "unknown scheduling policy '%.32s' (expected direct, fifo, "
+			 "credit or band)", name);
+		return -1;
+	}
+	return 0;
+}
+
+int ctl_check_ms(const char *what, int64_t ms, int64_t max, char *err, size_t errlen)
+{
+	if (ms < 1 || ms > max) {
+		snprintf(err, errlen, "%s must be 1..%" PRId64 " (got %" PRId64 ")", what, max, ms);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- Requests ----------------------------------------------------------------- */
 
 enum {
@@ -146,6 +185,17 @@ enum {
 	F_VRAM = 1 << 1,
 	F_CHANNELS = 1 << 2,
 	F_MODE = 1 << 3,
+	F_WEIGHT = 1 << 4,
+	F_CAP = 1 << 5,
+	F_POLICY = 1 << 6,
+	F_PERIOD = 1 << 7,
+	F_TICK = 1 << 8,
+	F_TSLICE = 1 << 9,
+	F_OPT_LAZY = 1 << 10,
+	F_OPT_REMAP = 1 << 11,
+	F_DOMAIN = 1 << 12,
+	F_BDF = 1 << 13,
+	F_LAST = F_BDF
 };
 
 struct op_spec {
@@ -156,13 +206,19 @@ struct op_spec {
 
 static const struct op_spec op_specs[CTL_OP_COUNT] = {
 	[CTL_OP_VERSION] = { "version", 0, 0 },
-	[CTL_OP_CREATE] = { "create", F_NAME | F_VRAM | F_CHANNELS | F_MODE, F_NAME },
+	[CTL_OP_CREATE] = { "create", F_NAME | F_VRAM | F_CHANNELS | F_MODE | F_WEIGHT | F_CAP, F_NAME },
 	[CTL_OP_DESTROY] = { "destroy", F_NAME, F_NAME },
 	[CTL_OP_RESET] = { "reset", F_NAME, F_NAME },
 	[CTL_OP_LIST] = { "list", 0, 0 },
 	[CTL_OP_INFO] = { "info", F_NAME, F_NAME },
 	[CTL_OP_CHECK] = { "check", F_NAME, 0 },
 	[CTL_OP_SHUTDOWN] = { "shutdown", 0, 0 },
+	[CTL_OP_SCHED] = { "sched", F_POLICY | F_PERIOD | F_TICK | F_TSLICE, 0 },
+	[CTL_OP_SCHED_CREDIT] = { "sched-credit", F_NAME | F_WEIGHT | F_CAP | F_TSLICE, 0 },
+	[CTL_OP_STATS] = { "stats", F_NAME, 0 },
+	[CTL_OP_SET_MODE] = { "set-mode", F_NAME | F_MODE | F_OPT_LAZY | F_OPT_REMAP, F_NAME | F_MODE },
+	[CTL_OP_ATTACH] = { "attach", F_DOMAIN | F_VRAM | F_CHANNELS | F_MODE | F_BDF, F_DOMAIN },
+	[CTL_OP_DETACH] = { "detach", F_DOMAIN, F_DOMAIN },
 };
 
 static const struct {
@@ -173,6 +229,16 @@ static const struct {
 	{ "vram", F_VRAM },
 	{ "channels", F_CHANNELS },
 	{ "mode", F_MODE },
+	{ "weight", F_WEIGHT },
+	{ "cap", F_CAP },
+	{ "policy", F_POLICY },
+	{ "period_ms", F_PERIOD },
+	{ "tick_ms", F_TICK },
+	{ "tslice_ms", F_TSLICE },
+	{ "opt_lazy", F_OPT_LAZY },
+	{ "opt_remap", F_OPT_REMAP },
+	{ "domain", F_DOMAIN },
+	{ "bdf", F_BDF },
 };
 
 const char *ctl_op_name(enum ctl_op op)
@@ -224,6 +290,26 @@ static int request_fill(struct json_object *obj, const struct ctl_request *req)
 		r = add_u64(obj, "channels", req->channels);
 	if (!r && req->has_mode)
 		r = add_string(obj, "mode", req->mode);
+	if (!r && req->has_weight)
+		r = add_u64(obj, "weight", req->weight);
+	if (!r && req->has_cap)
+		r = add_u64(obj, "cap", req->cap);
+	if (!r && req->has_policy)
+		r = add_string(obj, "policy", req->policy);
+	if (!r && req->has_period)
+		r = add_u64(obj, "period_ms", req->period_ms);
+	if (!r && req->has_tick)
+		r = add_u64(obj, "tick_ms", req->tick_ms);
+	if (!r && req->has_tslice)
+		r = add_u64(obj, "tslice_ms", req->tslice_ms);
+	if (!r && req->has_opt_lazy)
+		r = json_object_object_add(obj, "opt_lazy", json_object_new_boolean(req->opt_lazy));
+	if (!r && req->has_opt_remap)
+		r = json_object_object_add(obj, "opt_remap", json_object_new_boolean(req->opt_remap));
+	if (!r && req->domain[0])
+		r = add_string(obj, "domain", req->domain);
+	if (!r && req->has_bdf)
+		r = add_string(obj, "bdf", req->bdf);
 	return r;
 }
 
@@ -378,8 +464,133 @@ static int decode_mode(struct json_object *val, struct ctl_request *req, char *e
 	return 0;
 }
 
-static int decode_field(unsigned flag, struct json_object *val, struct ctl_request *req,
-			char *err, size_t errlen)
+/* An integer field; *out and range checked by the caller. */
+static int decode_int(struct json_object *val, const char *key, int64_t *out, char *err, size_t errlen)
+{
+	if (!json_object_is_type(val, json_type_int)) {
+		snprintf(err, errlen, "field '%s' must be an integer", key);
+		return -1;
+	}
+	*out = json_object_get_int64(val);
+	return 0;
+}
+
+/* opt_lazy / opt_remap: booleans. */
+static int decode_opt(unsigned flag, const char *key, struct json_object *val,
+		      struct ctl_request *req, char *err, size_t errlen)
+{
+	bool on;
+
+	if (!json_object_is_type(val, json_type_boolean)) {
+		snprintf(err, errlen, "field '%s' must be true or false", key);
+		return -1;
+	}
+	on = json_object_get_boolean(val);
+	if (flag == F_OPT_LAZY) {
+		req->has_opt_lazy = true;
+		req->opt_lazy = on;
+	} else {
+		req->has_opt_remap = true;
+		req->opt_remap = on;
+	}
+	return 0;
+}
+
+static int decode_policy(struct json_object *val, struct ctl_request *req, char *err, size_t errlen)
+{
+	const char *s;
+
+	if (!json_object_is_type(val, json_type_string)) {
+		snprintf(err, errlen, "field 'policy' must be a string");
+		return -1;
+	}
+	s = json_object_get_string(val);
+	if (strlen(s) != (size_t)json_object_get_string_len(val) ||
+	    ctl_check_policy(s, err, errlen))
+		return -1;
+	snprintf(req->policy, sizeof(req->policy), "%s", s);
+	req->has_policy = true;
+	return 0;
+}
+
+/* weight, cap, period_ms, tick_ms, tslice_ms. */
+static int decode_sched_int(unsigned flag, const char *key, struct json_object *val,
+			    struct ctl_request *req, char *err, size_t errlen)
+{
+	int64_t n;
+
+	if (decode_int(val, key, &n, err, errlen))
+		return -1;
+	switch (flag) {
+	case F_WEIGHT:
+		if (ctl_check_weight(n, err, errlen))
+			return -1;
+		req->weight = (unsigned)n;
+		req->has_weight = true;
+		return 0;
+	case F_CAP:
+		if (ctl_check_cap(n, err, errlen))
+			return -1;
+		req->cap = (unsigned)n;
+		req->has_cap = true;
+		return 0;
+	case F_PERIOD:
+		if (ctl_check_ms(key, n, CTL_PERIOD_MS_MAX, err, errlen))
+			return -1;
+		req->period_ms = (unsigned)n;
+		req->has_period = true;
+		return 0;
+	case F_TICK:
+		if (ctl_check_ms(key, n, CTL_TICK_MS_MAX, err, errlen))
+			return -1;
+		req->tick_ms = (unsigned)n;
+		req->has_tick = true;
+		return 0;
+	default:
+		if (ctl_check_ms(key, n, CTL_TSLICE_MS_MAX, err, errlen))
+			return -1;
+		req->tslice_ms = (unsigned)n;
+		req->has_tslice = true;
+		return 0;
+	}
+}
+
+/*
+ * domain (a Xen domain name or id) and bdf (checked by the backend): printable
+ * ASCII without spaces, not empty, and short enough.
+ */
+static int decode_attach_string(unsigned flag, const char *key, struct json_object *val,
+				struct ctl_request *req, char *err, size_t errlen)
+{
+	char *dst = flag == F_DOMAIN ? req->domain : req->bdf;
+	size_t max = flag == F_DOMAIN ? sizeof(req->domain) : sizeof(req->bdf);
+	const char *s;
+	size_t len;
+
+	if (!json_object_is_type(val, json_type_string)) {
+		snprintf(err, errlen, "field '%s' must be a string", key);
+		return -1;
+	}
+	s = json_object_get_string(val);
+	len = (size_t)json_object_get_string_len(val);
+	if (!len || len >= max || strlen(s) != len) {
+		snprintf(err, errlen, "field '%s' must be 1 to %zu characters", key, max - 1);
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] > '~') {
+			snprintf(err, errlen, "invalid byte 0x%02x in field '%s'",
+				 (unsigned char)s[i], key);
+			return -1;
+		}
+	memcpy(dst, s, len + 1);
+	if (flag == F_BDF)
+		req->has_bdf = true;
+	return 0;
+}
+
+static int decode_field(unsigned flag, const char *key, struct json_object *val,
+			struct ctl_request *req, char *err, size_t errlen)
 {
 	switch (flag) {
 	case F_NAME:
@@ -388,9 +599,34 @@ static int decode_field(unsigned flag, struct json_object *val, struct ctl_reque
 		return decode_vram(val, req, err, errlen);
 	case F_CHANNELS:
 		return decode_channels(val, req, err, errlen);
-	default:
+	case F_MODE:
 		return decode_mode(val, req, err, errlen);
+	case F_POLICY:
+		return decode_policy(val, req, err, errlen);
+	case F_DOMAIN:
+	case F_BDF:
+		return decode_attach_string(flag, key, val, req, err, errlen);
+	case F_OPT_LAZY:
+	case F_OPT_REMAP:
+		return decode_opt(flag, key, val, req, err, errlen);
+	default:
+		return decode_sched_int(flag, key, val, req, err, errlen);
 	}
+}
+
+/* Rules between fields, once each is known to be valid on its own. */
+static int check_combination(const struct ctl_request *req, char *err, size_t errlen)
+{
+	if (req->op == CTL_OP_SCHED_CREDIT && (req->has_weight || req->has_cap) && !req->name[0]) {
+		snprintf(err, errlen, "setting a weight or cap needs the vGPU's 'name'");
+		return -1;
+	}
+	if (req->has_tick && req->has_period && req->tick_ms > req->period_ms) {
+		snprintf(err, errlen, "tick_ms (%u) must not exceed period_ms (%u)", req->tick_ms,
+			 req->period_ms);
+		return -1;
+	}
+	return 0;
 }
 
 static unsigned field_flag(const char *key)
@@ -445,16 +681,16 @@ static int decode_fields(struct json_object *obj, struct ctl_request *req, char 
 			snprintf(err, errlen, "unknown field '%.32s' for op '%s'", key, spec->name);
 			return -1;
 		}
-		if (decode_field(flag, val, req, err, errlen))
+		if (decode_field(flag, key, val, req, err, errlen))
 			return -1;
 		seen |= flag;
 	}
-	for (unsigned f = 1; f <= F_MODE; f <<= 1)
+	for (unsigned f = 1; f <= F_LAST; f <<= 1)
 		if ((spec->required & f) && !(seen & f)) {
 			snprintf(err, errlen, "missing field '%s' for op '%s'", field_key(f), spec->name);
 			return -1;
 		}
-	return 0;
+	return check_combination(req, err, errlen);
 }
 
 int ctl_request_decode(const char *line, size_t len, struct ctl_request *req,
@@ -566,6 +802,12 @@ static const struct info_field {
 	{ "tlb_flushes", INFO_U64, offsetof(struct vgpu_info, tlb_flushes) },
 	{ "submissions", INFO_U64, offsetof(struct vgpu_info, submissions) },
 	{ "faults", INFO_U64, offsetof(struct vgpu_info, faults) },
+	{ "pv_doorbells", INFO_U64, offsetof(struct vgpu_info, pv_doorbells) },
+	{ "pv_requests", INFO_U64, offsetof(struct vgpu_info, pv_requests) },
+	{ "pv_errors", INFO_U64, offsetof(struct vgpu_info, pv_errors) },
+	{ "mode_switches", INFO_U64, offsetof(struct vgpu_info, mode_switches) },
+	{ "opt_lazy", INFO_BOOL, offsetof(struct vgpu_info, opt_lazy) },
+	{ "opt_remap", INFO_BOOL, offsetof(struct vgpu_info, opt_remap) },
 };
 
 #define N_INFO_FIELDS (sizeof(info_fields) / sizeof(info_fields[0]))
@@ -600,6 +842,8 @@ struct json_object *ctl_info_to_json(const struct vgpu_info *info, const char *m
 		/* Right after the id, where a reader looks for it. */
 		if (i == 0 && add_string(obj, "mode", mode_name))
 			goto fail;
+		if (i == 0 && add_string(obj, "pending_mode", vgpu_mode_name(info->pending_mode)))
+			goto fail;
 	}
 	return obj;
 fail:
@@ -630,6 +874,17 @@ static bool info_field_type_ok(const struct info_field *f, struct json_object *v
 	return json_object_is_type(v, f->kind == INFO_BOOL ? json_type_boolean : json_type_int);
 }
 
+/* Optional (older daemons lack it): the mode a switch waits to apply. */
+static void info_pending_mode_from_json(struct json_object *obj, const char *mode,
+					struct vgpu_info *info)
+{
+	const char *p = ctl_json_str(obj, "pending_mode");
+	int m = vgpu_mode_parse(p ? p : mode);
+
+	info->mode = vgpu_mode_parse(mode) < 0 ? VGPU_MODE_FULL : (enum vgpu_mode)vgpu_mode_parse(mode);
+	info->pending_mode = m < 0 ? info->mode : (enum vgpu_mode)m;
+}
+
 int ctl_info_from_json(struct json_object *obj, struct vgpu_info *info,
 		       char *mode, size_t modelen, char *err, size_t errlen)
 {
@@ -643,6 +898,7 @@ int ctl_info_from_json(struct json_object *obj, struct vgpu_info *info,
 	}
 	snprintf(info->name, sizeof(info->name), "%s", name);
 	snprintf(mode, modelen, "%s", m);
+	info_pending_mode_from_json(obj, m, info);
 	for (size_t i = 0; i < N_INFO_FIELDS; i++) {
 		struct json_object *v;
 

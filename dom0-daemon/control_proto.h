@@ -23,6 +23,14 @@
 #define CTL_GUEST_SOCKET_SUFFIX ".guest"        /* the local backend's socket */
 #define CTL_MODE_MAX            16
 #define CTL_ERR_MAX             256             /* room for any error message */
+#define CTL_POLICY_MAX          16              /* scheduling policy name, NUL included */
+/* Scheduler parameters in requests, in milliseconds (like xl's tslice_ms). */
+#define CTL_PERIOD_MS_MAX       10000
+#define CTL_TICK_MS_MAX         1000
+#define CTL_TSLICE_MS_MAX       1000
+#define CTL_CAP_MAX             100             /* percent; 0 = no cap */
+#define CTL_DOMAIN_MAX          64              /* attach/detach domain, NUL included */
+#define CTL_BDF_MAX             16              /* "DDDD:BB:DD.F", NUL included */
 
 /* $GPUVMD_SOCKET if set and not empty, else CTL_DEFAULT_SOCKET. */
 const char *ctl_default_socket(void);
@@ -40,6 +48,13 @@ int ctl_check_name(const char *name, char *err, size_t errlen);
 int ctl_check_vram(uint64_t bytes, char *err, size_t errlen);
 /* 1..VGPU_MAX_CHANNELS.  0 or -1 + why. */
 int ctl_check_channels(int64_t channels, char *err, size_t errlen);
+/* Scheduling: weight 1..SCHED_MAX_WEIGHT; cap 0..CTL_CAP_MAX percent (0 = none). */
+int ctl_check_weight(int64_t weight, char *err, size_t errlen);
+int ctl_check_cap(int64_t cap, char *err, size_t errlen);
+/* A policy gpuvmd knows ("direct", "fifo", "credit", "band", any case).  0 or -1 + why. */
+int ctl_check_policy(const char *name, char *err, size_t errlen);
+/* what ("period_ms", "tick_ms", "tslice_ms") in 1..max.  0 or -1 + why. */
+int ctl_check_ms(const char *what, int64_t ms, int64_t max, char *err, size_t errlen);
 
 /* ---- Requests ----------------------------------------------------------------- */
 enum ctl_op {
@@ -51,6 +66,12 @@ enum ctl_op {
 	CTL_OP_INFO,
 	CTL_OP_CHECK,
 	CTL_OP_SHUTDOWN,
+	CTL_OP_SCHED,           /* show or set the policy and its global parameters */
+	CTL_OP_SCHED_CREDIT,    /* show or set weights and caps (xl sched-credit) */
+	CTL_OP_STATS,           /* scheduler statistics, global and per vGPU */
+	CTL_OP_SET_MODE,        /* full / pv-naive / pv, at the vGPU's next quiescent point */
+	CTL_OP_ATTACH,          /* give a hypervisor domain a new vGPU (xen backend) */
+	CTL_OP_DETACH,          /* take it away and destroy the vGPU */
 	CTL_OP_COUNT
 };
 
@@ -65,6 +86,18 @@ struct ctl_request {
 	uint64_t vram;
 	unsigned channels;
 	char mode[CTL_MODE_MAX];        /* a name for vgpu_mode_parse(); not checked here */
+	/* scheduling (create, sched, sched-credit); checked when decoded */
+	bool has_weight, has_cap, has_policy, has_period, has_tick, has_tslice;
+	unsigned weight, cap;
+	char policy[CTL_POLICY_MAX];
+	unsigned period_ms, tick_ms, tslice_ms;
+	/* full-virtualisation optimisations (set-mode); checked when decoded */
+	bool has_opt_lazy, has_opt_remap;
+	bool opt_lazy, opt_remap;
+	/* attach/detach: a domain name or id; the vGPU's PCI address in the guest */
+	char domain[CTL_DOMAIN_MAX];
+	bool has_bdf;
+	char bdf[CTL_BDF_MAX];
 };
 
 /* A request for op with nothing else set. */

@@ -72,8 +72,13 @@ static const struct {
 	const char *missing;    /* why it cannot be used; NULL if it can */
 } backends[] = {
 	{ "local", &local_backend_ops, NULL },
-	{ "xen", NULL, "the Xen ioreq backend is not built into this gpuvmd yet "
-		       "(use --backend local)" },
+#ifdef GPUVM_HAVE_XEN
+	{ "xen", &xen_backend_ops, NULL },
+#else
+	{ "xen", NULL, "not built into this gpuvmd: it was configured without the Xen "
+		       "libraries (apt-get install libxen-dev, then ./configure && make; "
+		       "or use --backend local)" },
+#endif
 	{ "none", NULL, NULL },
 };
 
@@ -92,6 +97,32 @@ int daemon_backend_lookup(const char *name, const struct trap_backend_ops **ops,
 	}
 	snprintf(err, errlen, "unknown backend '%s' (expected local, xen or none)", name);
 	return -1;
+}
+
+static const char *backend_name(const struct gpuvmd *d)
+{
+	return d->backend ? d->backend->name : "none";
+}
+
+int daemon_backend_attach(struct gpuvmd *d, const struct backend_attach *a, char *vgpu_name,
+			  char *err, size_t errlen)
+{
+	if (!d->backend_started || !d->backend->attach) {
+		snprintf(err, errlen, "attach needs a backend whose guests are domains "
+			 "(gpuvmd --backend xen); this gpuvmd runs --backend %s", backend_name(d));
+		return -1;
+	}
+	return d->backend->attach(d, a, vgpu_name, err, errlen);
+}
+
+int daemon_backend_detach(struct gpuvmd *d, const char *domain, char *err, size_t errlen)
+{
+	if (!d->backend_started || !d->backend->detach) {
+		snprintf(err, errlen, "detach needs a backend whose guests are domains "
+			 "(gpuvmd --backend xen); this gpuvmd runs --backend %s", backend_name(d));
+		return -1;
+	}
+	return d->backend->detach(d, domain, err, errlen);
 }
 
 /* ---- Pidfile -------------------------------------------------------------------------- */
@@ -205,7 +236,11 @@ static struct gpu_hw *gpu_open(const char *spec, char *err, size_t errlen)
 
 static int host_open(struct gpuvmd *d, const struct gpuvmd_config *cfg, char *err, size_t errlen)
 {
-	struct host_config hcfg = { .reserved_vram = cfg->reserved_vram };
+	struct host_config hcfg = {
+		.reserved_vram = cfg->reserved_vram,
+		.sched = cfg->sched,
+		.sched_params = cfg->sched_params,
+	};
 	struct gpu_hw *hw = gpu_open(cfg->gpu_spec ? cfg->gpu_spec : "sim", err, errlen);
 
 	if (!hw)

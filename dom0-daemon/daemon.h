@@ -29,14 +29,39 @@ struct gpuvmd;
  * daemon_watch_fd().  stop() is called at shutdown before any vGPU is
  * destroyed: it drops every guest and unwatches and closes its fds.
  */
+/*
+ * attach/detach (control ops "attach"/"detach"): give a hypervisor domain a
+ * new vGPU, or take it away.  Only backends whose guests are domains have
+ * them (xen); NULL elsewhere, and the ops then fail with a clear message.
+ */
+struct backend_attach {
+	const char *domain;             /* domain name or numeric id */
+	const char *bdf;                /* PCI address in the guest; NULL = default */
+	struct vgpu_config cfg;         /* vram, channels, mode; the name is the backend's */
+};
+
 struct trap_backend_ops {
 	const char *name;
 	int (*start)(struct gpuvmd *d, const char *socket_path, char *err, size_t errlen);
 	void (*stop)(struct gpuvmd *d);
+	/* Optional.  attach fills vgpu_name (VGPU_NAME_MAX) with the vGPU it created. */
+	int (*attach)(struct gpuvmd *d, const struct backend_attach *a, char *vgpu_name,
+		      char *err, size_t errlen);
+	int (*detach)(struct gpuvmd *d, const char *domain, char *err, size_t errlen);
 };
 
 /* mmio-trap/local_server.c: guests that are local processes. */
 extern const struct trap_backend_ops local_backend_ops;
+/* mmio-trap/xen/xen_backend.c: Xen domains through ioreq servers (HAVE_XEN builds). */
+extern const struct trap_backend_ops xen_backend_ops;
+
+/*
+ * The running backend's attach/detach.  0, or -1 with a message (also when
+ * the backend has none, e.g. --backend local).
+ */
+int daemon_backend_attach(struct gpuvmd *d, const struct backend_attach *a, char *vgpu_name,
+			  char *err, size_t errlen);
+int daemon_backend_detach(struct gpuvmd *d, const char *domain, char *err, size_t errlen);
 
 /*
  * Find a backend by name ("local", "xen", "none").  Returns 0 with *ops
@@ -54,6 +79,8 @@ struct gpuvmd_config {
 	const char *pidfile;            /* lock and pid file; NULL = none */
 	const char *group;              /* group whose members may use the socket; NULL = none */
 	uint64_t reserved_vram;         /* host_config.reserved_vram (0 = the core's default) */
+	const char *sched;              /* scheduling policy; NULL = the core's default (credit) */
+	struct sched_params sched_params;   /* zeros = defaults */
 };
 
 /*

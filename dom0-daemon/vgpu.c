@@ -66,9 +66,9 @@ static int check_config(const struct vgpu_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "bad channel count %u (1-%u)", cfg->channels, VGPU_MAX_CHANNELS);
 		return -EINVAL;
 	}
-	if (cfg->mode != VGPU_MODE_FULL) {
-		snprintf(err, errlen, "mode '%s' is not available yet (only 'full')", vgpu_mode_name(cfg->mode));
-		return -ENOTSUP;
+	if ((unsigned)cfg->mode > VGPU_MODE_PV) {
+		snprintf(err, errlen, "unknown mode %d", (int)cfg->mode);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -125,6 +125,8 @@ static void reset_registers(struct vgpu *v)
 static void reset_state(struct vgpu *v)
 {
 	vgpu_channels_reset(v);
+	vgpu_pv_reset(v);
+	vgpu_mode_maybe_switch(v);
 	vgpu_bar_unbind(v, &v->bar1);
 	vgpu_bar_unbind(v, &v->bar3);
 	for (int i = 0; i < VGPU_MAX_SVMS; i++) {
@@ -155,6 +157,8 @@ struct vgpu *vgpu_create(struct gpuvm_host *host, const struct vgpu_config *cfg,
 	}
 	v->host = host;
 	v->cfg = *cfg;
+	v->pending_mode = cfg->mode;
+	v->opt_lazy = v->opt_remap = true;
 	v->remap_fd = -1;
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_mutex_init(&v->irq_lock, NULL);
@@ -284,6 +288,7 @@ void vgpu_get_info(struct vgpu *v, struct vgpu_info *out)
 	memcpy(out->name, v->cfg.name, VGPU_NAME_MAX);
 	out->id = v->id;
 	out->mode = v->cfg.mode;
+	out->pending_mode = v->pending_mode;
 	out->vram_size = v->cfg.vram_size;
 	out->vram_base = v->base;
 	out->channels = v->cfg.channels;
@@ -302,6 +307,12 @@ void vgpu_get_info(struct vgpu *v, struct vgpu_info *out)
 	out->tlb_flushes = v->st_tlb_flushes;
 	out->submissions = v->st_submissions;
 	out->faults = v->st_faults;
+	out->pv_doorbells = v->st_pv_doorbells;
+	out->pv_requests = v->st_pv_requests;
+	out->pv_errors = v->st_pv_errors;
+	out->mode_switches = v->st_mode_switches;
+	out->opt_lazy = v->opt_lazy;
+	out->opt_remap = v->opt_remap;
 }
 
 int vgpu_export(struct vgpu *v, struct vgpu_export *out)

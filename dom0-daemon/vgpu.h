@@ -62,6 +62,13 @@ struct vgpu_info {
 	uint64_t tlb_flushes;
 	uint64_t submissions;       /* GP_PUT writes forwarded */
 	uint64_t faults;            /* GPU faults routed to this VM */
+	enum vgpu_mode pending_mode;    /* == mode unless a switch waits for quiescence */
+	uint64_t pv_doorbells;      /* PV doorbells rung */
+	uint64_t pv_requests;       /* PV requests run */
+	uint64_t pv_errors;         /* PV requests or batches refused */
+	uint64_t mode_switches;
+	bool opt_lazy;              /* full mode: shadows rebuilt only where the guest wrote */
+	bool opt_remap;             /* BAR pages without tracked structures are mapped, not trapped */
 };
 
 struct gpuvm_host;
@@ -105,6 +112,18 @@ void vgpu_destroy(struct vgpu *v);
 /* Back to power-on state: channels stopped and freed, partition scrubbed. */
 void vgpu_reset(struct vgpu *v);
 void vgpu_get_info(struct vgpu *v, struct vgpu_info *out);
+/*
+ * Ask for another mode.  It applies at the vGPU's next quiescent point: at
+ * once if no channel is bound and no PV address space is live, else when the
+ * last goes, at a reset, or when the guest writes GPUVM_PV_SWITCH.
+ */
+int vgpu_set_mode(struct vgpu *v, enum vgpu_mode mode);
+/*
+ * The full-virtualisation optimisations, on by default (1 on, 0 off, -1
+ * unchanged).  Off, every guest TLB flush rebuilds the flushed directory's
+ * shadows completely, and every BAR1/BAR3 page traps.  For measurements.
+ */
+void vgpu_set_opts(struct vgpu *v, int lazy, int remap);
 const char *vgpu_name(const struct vgpu *v);
 
 /*

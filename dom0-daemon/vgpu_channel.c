@@ -64,6 +64,14 @@ static void chan_sync_inst(struct vgpu *v, struct vgpu_chan *c)
 	vgpu_submit_ramfc(v, vchid, &gp_lo, &gp_hi);
 	host_wr32_vram(h, c->shadow_inst + NV_RAMFC_GP_BASE_LO, gp_lo);
 	host_wr32_vram(h, c->shadow_inst + NV_RAMFC_GP_BASE_HI, gp_hi);
+	if (c->pv_pd) {
+		/* PV channel: the daemon's own tables, nothing shadowed. */
+		host_wr32_vram(h, c->shadow_inst + NV_INST_PD_LO, (uint32_t)c->pv_pd);
+		host_wr32_vram(h, c->shadow_inst + NV_INST_PD_HI, (uint32_t)(c->pv_pd >> 32));
+		host_wr32_vram(h, c->shadow_inst + NV_INST_LIMIT_LO, (uint32_t)(NV_VA_LIMIT - 1));
+		host_wr32_vram(h, c->shadow_inst + NV_INST_LIMIT_HI, (uint32_t)((NV_VA_LIMIT - 1) >> 32));
+		return;
+	}
 	/* Only a VRAM page directory can be shadowed; anything else runs with none. */
 	if ((pd_words & NV_INST_PD_TARGET_MASK) == 0)
 		chan_set_vm(v, c, pd_words & 0xfffffffff000ull);
@@ -93,6 +101,7 @@ static void chan_unbind(struct vgpu *v, struct vgpu_chan *c)
 	c->ginst = c->guserd = 0;
 	vgpu_svm_put(v, c->svm);
 	c->svm = NULL;
+	c->pv_pd = 0;
 }
 
 static int chan_bind(struct vgpu *v, struct vgpu_chan *c, unsigned vchid, uint64_t ginst)
@@ -120,6 +129,22 @@ static int chan_bind(struct vgpu *v, struct vgpu_chan *c, unsigned vchid, uint64
 		host_runlist_commit(h);
 	}
 	return 0;
+}
+
+int vgpu_chan_bind_pv(struct vgpu *v, unsigned vchid, uint64_t ginst, uint64_t pd)
+{
+	struct vgpu_chan *c = &v->chan[vchid];
+	int err;
+
+	chan_unbind(v, c);
+	c->inst_reg = NV_CHAN_INST_VALID | (uint32_t)(ginst >> 12);
+	c->pv_pd = pd;
+	err = chan_bind(v, c, vchid, ginst);
+	if (err) {
+		chan_unbind(v, c);
+		c->inst_reg = 0;
+	}
+	return err;
 }
 
 uint32_t vgpu_chan_read(struct vgpu *v, uint32_t reg)

@@ -35,6 +35,8 @@ static int check_channel(struct vgpu *v, unsigned vchid, char *why, size_t len)
 	}
 	pd = host_rd32_vram(h, c->shadow_inst + NV_INST_PD_LO) |
 	     (uint64_t)host_rd32_vram(h, c->shadow_inst + NV_INST_PD_HI) << 32;
+	if (pd && c->pv_pd && pd == c->pv_pd && vgpu_pv_owns_pd(v, pd))
+		return 0;
 	if (pd && (!c->svm || pd != c->svm->spd)) {
 		snprintf(why, len, "vgpu %s: channel %u's page directory 0x%llx is not its shadow",
 			 v->cfg.name, vchid, (unsigned long long)pd);
@@ -74,6 +76,8 @@ int vgpu_check_isolation(struct vgpu *v, char *why, size_t len)
 		ret = check_channel(v, i, why, len);
 	if (!ret)
 		ret = check_remap(v, why, len);
+	if (!ret)
+		ret = vgpu_pv_check(v, why, len);
 	pthread_mutex_unlock(&v->lock);
 	return ret;
 }

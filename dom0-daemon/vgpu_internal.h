@@ -26,6 +26,7 @@
 #include "shadow_vm.h"
 #include "gpu_sched.h"
 #include "vgpu.h"
+#include "gpuvm_pv.h"
 
 #define VGPU_MAX_SVMS       32      /* shadow address spaces per vGPU */
 #define VGPU_DENY_LOG_MAX   64      /* distinct denied registers logged */
@@ -43,6 +44,7 @@ struct vgpu_chan {
 	uint64_t shadow_inst;       /* host physical, reserved area */
 	uint64_t shadow_userd;
 	struct shadow_vm *svm;
+	uint64_t pv_pd;             /* PV channel: the daemon's page directory, else 0 */
 	/* submission (vgpu_submit.c) */
 	uint32_t gen;               /* bumped at every bind: stale work is dropped */
 	uint64_t gring_va;          /* the guest's GPFIFO ring (GPU virtual) */
@@ -90,6 +92,27 @@ struct vgpu_bar {
 	uint32_t *remap;            /* this BAR's part of the exported table */
 };
 
+/* A PV address space (vgpu_pv_space.c): tables owned by the daemon. */
+#define VGPU_PV_SPACES          32
+#define VGPU_PV_TABLE_QUOTA     (32ull << 20)   /* daemon VRAM for one vGPU's PV tables */
+
+struct vgpu_pv_space {
+	uint32_t handle;            /* 0 = free slot */
+	uint64_t pd;                /* host physical, reserved area */
+	uint64_t limit;
+	uint64_t *spt, *lpt;        /* per PDE: host physical table, 0 = none */
+};
+
+struct vgpu_pv {
+	uint64_t area, area_size;   /* request area (guest physical), 0 = none */
+	uint32_t first;
+	int32_t status;
+	uint32_t result;
+	uint32_t gen;               /* handle generations: stale handles never match */
+	uint64_t table_bytes;
+	struct vgpu_pv_space space[VGPU_PV_SPACES];
+};
+
 struct vgpu {
 	struct gpuvm_host *host;
 	struct vgpu_config cfg;
@@ -130,6 +153,10 @@ struct vgpu {
 	uint32_t denied_logged[VGPU_DENY_LOG_MAX];
 	unsigned denied_logged_n;
 
+	struct vgpu_pv pv;
+	enum vgpu_mode pending_mode;    /* applied at the next quiescent point */
+	bool opt_lazy, opt_remap;       /* full-virtualisation optimisations (vgpu_set_opts) */
+
 	bool attached;
 	void (*detach_hook)(void *arg);
 	void *detach_arg;
@@ -137,6 +164,7 @@ struct vgpu {
 	/* statistics */
 	atomic_uint_fast64_t st_reads, st_writes, st_denied, st_tlb_flushes;
 	atomic_uint_fast64_t st_submissions, st_faults;
+	atomic_uint_fast64_t st_pv_doorbells, st_pv_requests, st_pv_errors, st_mode_switches;
 };
 
 /* ---- register table (vgpu_regs.c) --------------------------------------------- */
@@ -193,6 +221,31 @@ void vgpu_submit_unbind(struct vgpu *v, unsigned vchid);
 void vgpu_submit_ramfc(struct vgpu *v, unsigned vchid, uint32_t *gp_lo, uint32_t *gp_hi);
 void vgpu_submit_put(struct vgpu *v, unsigned vchid, uint32_t put);
 extern const struct sched_owner_ops vgpu_sched_ops;
+
+/* ---- para-virtual interface (vgpu_pv.c, vgpu_pv_space.c) ---------------------------- */
+uint32_t vgpu_pv_read(struct vgpu *v, uint32_t off);
+void vgpu_pv_write(struct vgpu *v, uint32_t off, uint32_t val);
+void vgpu_pv_access(struct vgpu *v, struct vgpu_io *io);
+/* Drop every PV space and the request area (reset, destroy, mode switch). */
+void vgpu_pv_reset(struct vgpu *v);
+/* Apply a pending mode if the vGPU is quiescent (no bound channel, no PV space). */
+void vgpu_mode_maybe_switch(struct vgpu *v);
+int vgpu_pv_space_create(struct vgpu *v, uint64_t limit, uint32_t *handle);
+int vgpu_pv_space_destroy(struct vgpu *v, uint32_t handle);
+int vgpu_pv_space_map(struct vgpu *v, const struct gpuvm_pv_req *r);
+int vgpu_pv_space_unmap(struct vgpu *v, const struct gpuvm_pv_req *r);
+int vgpu_pv_space_flush(struct vgpu *v, uint32_t handle);
+struct vgpu_pv_space *vgpu_pv_space_find(struct vgpu *v, uint32_t handle);
+unsigned vgpu_pv_spaces_live(struct vgpu *v);
+void vgpu_pv_spaces_free(struct vgpu *v);
+/* Guest physical address behind va in the PV space whose directory is pd. */
+bool vgpu_pv_translate(struct vgpu *v, uint64_t pd, uint64_t va, uint64_t *gphys);
+bool vgpu_pv_owns_pd(struct vgpu *v, uint64_t pd);
+int vgpu_pv_check(struct vgpu *v, char *why, size_t len);
+/* PTE writes on the guest's own BAR1/BAR3 tables, validated (vgpu_pv_bar.c). */
+int vgpu_pv_bar_map(struct vgpu *v, const struct gpuvm_pv_req *r, bool map);
+/* Bind a virtual channel on a PV space (vgpu_channel.c). */
+int vgpu_chan_bind_pv(struct vgpu *v, unsigned vchid, uint64_t ginst, uint64_t pd);
 
 /* ---- interrupts (vgpu_irq.c) ---------------------------------------------------------- */
 bool vgpu_irq_read(struct vgpu *v, uint32_t reg, uint32_t *val);

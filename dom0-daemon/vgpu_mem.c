@@ -192,7 +192,7 @@ static void vgpu_remap_bar(struct vgpu *v, struct vgpu_bar *bar)
 	for (uint32_t p = 0; p < bar->pages; p++) {
 		uint32_t e = bar->svm ? bar->svm->bar_xlate[p] : 0;
 
-		if (e && page_track_kinds(&v->track, e - 1))
+		if (e && (!v->opt_remap || page_track_kinds(&v->track, e - 1)))
 			e = 0;
 		__atomic_store_n(&bar->remap[p], e, __ATOMIC_RELEASE);
 	}

@@ -82,6 +82,10 @@ struct shadow_vm *vgpu_svm_get(struct vgpu *v, uint64_t gpd, enum shadow_kind ki
 		return NULL;
 	}
 	shadow_vm_sync(s);
+	/* The real TLB is tagged by page directory address: a new shadow PD at
+	 * an address a freed one used would inherit its translations. */
+	if (kind == SHADOW_GPU)
+		host_tlb_flush(v->host, s->spd, NV_MMU_FLUSH_ALL_PAGES | NV_MMU_FLUSH_ALL_PDES);
 	s->refs = 1;
 	v->svm[free_slot] = s;
 	return s;
@@ -117,6 +121,8 @@ void vgpu_tlb_flush(struct vgpu *v, uint32_t trigger)
 
 		if (!s || s->gpd != gpd)
 			continue;
+		if (!v->opt_lazy)
+			shadow_vm_mark_all_dirty(s);    /* no lazy shadowing: rebuild it all */
 		shadow_vm_sync(s);
 		if (s->kind == SHADOW_GPU)
 			host_tlb_flush(v->host, s->spd, trigger & (NV_MMU_FLUSH_ALL_PAGES | NV_MMU_FLUSH_ALL_PDES));

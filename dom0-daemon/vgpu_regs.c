@@ -88,6 +88,9 @@ static void wr_flush(struct vgpu *v, uint32_t reg, uint32_t val) { (void)reg; vg
 
 static uint32_t rd_pgraph_status(struct vgpu *v, uint32_t reg) { (void)reg; return vgpu_engine_status(v); }
 
+static uint32_t rd_pv(struct vgpu *v, uint32_t reg) { return vgpu_pv_read(v, reg - GPUVM_PV_BAR0_BASE); }
+static void wr_pv(struct vgpu *v, uint32_t reg, uint32_t val) { vgpu_pv_write(v, reg - GPUVM_PV_BAR0_BASE, val); }
+
 static uint32_t rd_pramin(struct vgpu *v, uint32_t reg) { return vgpu_pramin_read(v, reg); }
 static void wr_pramin(struct vgpu *v, uint32_t reg, uint32_t val) { vgpu_pramin_write(v, reg, val); }
 
@@ -132,6 +135,7 @@ static const struct vgpu_reg vgpu_reg_table[] = {
 	REG(NV_PGRAPH_INTR_EN, "PGRAPH.INTR_EN", rd_irq, wr_irq),
 	REG(NV_PGRAPH_STATUS, "PGRAPH.STATUS", rd_pgraph_status, wr_ignore),
 	RANGE(NV_PRAMIN_WINDOW, NV_PRAMIN_WINDOW + NV_PRAMIN_WINDOW_SIZE - 4, "PRAMIN", rd_pramin, wr_pramin),
+	RANGE(GPUVM_PV_BAR0_BASE, GPUVM_PV_BAR0_BASE + GPUVM_PV_REGS_SIZE - 4, "PV", rd_pv, wr_pv),
 };
 
 #define VGPU_NREGS (sizeof(vgpu_reg_table) / sizeof(vgpu_reg_table[0]))
@@ -232,6 +236,8 @@ void vgpu_mmio(struct vgpu *v, struct vgpu_io *io)
 		vgpu_bar0_access(v, io);
 	else if (io->bar == 1 || io->bar == 3)
 		vgpu_bar_access(v, io);
+	else if (io->bar == GPUVM_PV_BAR)
+		vgpu_pv_access(v, io);
 	else {
 		vgpu_deny(v, (uint32_t)io->offset, io->dir == VGPU_IO_WRITE);
 		io->data = 0;
@@ -240,5 +246,7 @@ void vgpu_mmio(struct vgpu *v, struct vgpu_io *io)
 	 * remap table from exposing it (a counter compare when nothing changed). */
 	if (io->dir == VGPU_IO_WRITE)
 		vgpu_remap_refresh(v, false);
+	if (v->pending_mode != v->cfg.mode)
+		vgpu_mode_maybe_switch(v);
 	pthread_mutex_unlock(&v->lock);
 }

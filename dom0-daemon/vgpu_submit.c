@@ -170,6 +170,14 @@ static void ring_write_stub(struct vgpu *v, unsigned vchid, uint32_t idx, unsign
 	ring_write(v, vchid, idx, e[0], e[1]);
 }
 
+/* Guest physical address behind a channel's VA: PV tables or the guest's own. */
+static bool chan_translate(struct vgpu *v, struct vgpu_chan *c, uint64_t va, uint64_t *g)
+{
+	if (c->pv_pd)
+		return vgpu_pv_translate(v, c->pv_pd, va, g);
+	return c->svm && shadow_vm_guest_translate(c->svm, va, g);
+}
+
 /* Copy guest entry gidx; one the guest's tables do not map becomes a
  * zero-length entry, which stops the channel as a bad fetch would. */
 static void ring_copy_entry(struct vgpu *v, struct vgpu_chan *c, unsigned vchid, uint32_t idx, uint32_t gidx)
@@ -177,7 +185,7 @@ static void ring_copy_entry(struct vgpu *v, struct vgpu_chan *c, unsigned vchid,
 	uint64_t g;
 	uint32_t e0 = 0, e1 = 0;
 
-	if (c->svm && shadow_vm_guest_translate(c->svm, c->gring_va + (uint64_t)gidx * 8, &g) &&
+	if (chan_translate(v, c, c->gring_va + (uint64_t)gidx * 8, &g) &&
 	    vgpu_gphys_ok(v, g, 8) && !(g & 7)) {
 		e0 = vgpu_gmem_rd32(v, g);
 		e1 = vgpu_gmem_rd32(v, g + 4);
@@ -196,10 +204,13 @@ static int release_locked(struct vgpu *v, struct sched_item *it)
 	n = (it->to - it->from) & gmask;
 	if (!n)
 		return -ENODATA;
+	if (it->max_entries && n > it->max_entries)
+		n = it->max_entries;        /* the scheduler keeps the rest queued */
 	sget = host_rd32_vram(v->host, c->shadow_userd + NV_USERD_GP_GET);
 	used = (c->sput - sget) % VGPU_SRING_ENTRIES;
 	if (c->inflight >= VGPU_SLOTS || used + n + 2 >= VGPU_SRING_ENTRIES)
 		return -EAGAIN;
+	it->to = (it->from + n) & gmask;
 	slot = c->token % VGPU_SLOTS;
 	c->token++;
 	write_stub(v, it->chan, slot, false, c->token);
@@ -281,9 +292,10 @@ static void sched_kill(void *owner, const struct sched_item *it)
 			  v->cfg.name, it->chan, (unsigned long long)(SCHED_WATCHDOG_NS / 1000000000ull));
 		sched_cancel_chan(v->host->sched, v->sc, it->chan);
 		host_chan_set_runnable(v->host, c->pchid, false);
-		host_chan_preempt(v->host, c->pchid);
+		/* Re-writing the binding aborts the kernel; then it leaves the GPU. */
 		gpu_wr32(v->host->hw, NV_PFIFO_CHAN_INST(c->pchid),
 			 gpu_rd32(v->host->hw, NV_PFIFO_CHAN_INST(c->pchid)));
+		host_chan_preempt(v->host, c->pchid);
 		c->killed = true;
 		vgpu_deliver_pbdma(v, it->chan, NV_PBDMA_INTR_METHOD, 0xdead0001u);
 	}

@@ -17,7 +17,19 @@
 
 #include "sched_policy.h"
 
-#define SCHED_WATCHDOG_NS   (5ull * 1000 * 1000 * 1000)    /* longest one submission may run */
+/*
+ * Longest one submission may stay in flight before its channel is stopped.
+ * Generous: gpusim under a sanitizer on a loaded 2-core machine runs a
+ * large kernel for seconds, and a bystander must never be killed for that.
+ */
+#define SCHED_WATCHDOG_NS   (60ull * 1000 * 1000 * 1000)
+/*
+ * Entries released at once.  A guest keeps GP_PUT writes coming while its
+ * work waits, and they merge into its queued item; released whole, that
+ * could be seconds of non-preemptible work, so it goes out a piece at a
+ * time and each piece is measured and charged on its own.
+ */
+#define SCHED_RELEASE_ENTRIES 1
 
 struct sched;
 struct sched_client;
@@ -32,6 +44,12 @@ struct sched_item {
 	uint32_t slot;              /* owner's: where its fence lives */
 	uint32_t gen;               /* owner's: channel binding generation */
 	int pchid;                  /* owner's: physical channel, for poll */
+	/*
+	 * mechanism's: release at most this many entries of [from, to) now
+	 * (0 = all).  An owner that stops short sets `to` to where it stopped;
+	 * the rest stays queued, first in line, as an item of its own.
+	 */
+	uint32_t max_entries;
 	bool canceled;
 	bool completed;             /* mechanism's: finished on the GPU */
 };

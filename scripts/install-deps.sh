@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install what gpuvm needs to build, test and plot on Debian 12, with apt-get only.
 set -eu
-pkgs="build-essential pkg-config libcmocka-dev libjson-c-dev gnuplot-nox valgrind"
+pkgs="build-essential pkg-config libcmocka-dev libjson-c-dev gnuplot-nox valgrind libxen-dev"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 missing=""
 for p in $pkgs; do

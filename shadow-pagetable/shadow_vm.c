@@ -276,6 +276,16 @@ int shadow_vm_sync(struct shadow_vm *s)
 	return err;
 }
 
+void shadow_vm_mark_all_dirty(struct shadow_vm *s)
+{
+	size_t it = 0;
+	uint64_t gpfn, n;
+
+	while (gpfn_map_next(&s->mine, &it, &gpfn, &n))
+		if (!gpfn_map_get(&s->dirty, gpfn))
+			s->need_full = true;    /* as in shadow_vm_page_written */
+}
+
 bool shadow_vm_page_written(struct shadow_vm *s, uint64_t gpfn)
 {
 	if (!gpfn_map_find(&s->mine, gpfn))

@@ -79,6 +79,13 @@ int shadow_vm_create(const struct shadow_env *env, enum shadow_kind kind, uint64
 void shadow_vm_destroy(struct shadow_vm *s);
 /* A guest write landed on gpfn: true if this VM depends on the page. */
 bool shadow_vm_page_written(struct shadow_vm *s, uint64_t gpfn);
+/*
+ * Treat every guest page this VM depends on as written, so that the next
+ * sync re-translates all of them in place (no lazy shadowing, for
+ * measurements; entries are rewritten, never dropped, so a running channel
+ * never sees a hole).
+ */
+void shadow_vm_mark_all_dirty(struct shadow_vm *s);
 /* Bring the shadow up to date with the guest tables. */
 int shadow_vm_sync(struct shadow_vm *s);
 /* Walk the guest's own tables: guest physical address behind va, or false. */

@@ -28,6 +28,9 @@
 #define IN_DAEMON (-1)
 #define WANTS_HELP (-2)
 
+/* Long options without a short form. */
+enum { OPT_SCHED = 0x100, OPT_SCHED_PERIOD, OPT_SCHED_TICK, OPT_SCHED_TSLICE };
+
 struct options {
 	struct gpuvmd_config cfg;
 	bool foreground;
@@ -53,6 +56,12 @@ static void usage(FILE *f)
 		"                         (default: the socket path with .sock replaced by .pid)\n"
 		"  -G, --group NAME       members of group NAME may use the control socket\n"
 		"                         (besides root and gpuvmd's own user)\n"
+		"      --sched POLICY     GPU scheduling policy: credit (default), band, fifo\n"
+		"                         or direct; gpuvmctl sched changes it at run time\n"
+		"      --sched-period-ms N   credit/band accounting period (default 30)\n"
+		"      --sched-tick-ms N     how often the accounting runs (default 10)\n"
+		"      --sched-tslice-ms N   how long one VM keeps the GPU while others wait\n"
+		"                            (default 10)\n"
 		"  -h, --help             show this help\n"
 		"\n"
 		"SIGTERM or SIGINT shut gpuvmd down cleanly: every vGPU is destroyed and the\n"
@@ -108,8 +117,49 @@ static const struct option long_opts[] = {
 	{ "pidfile", required_argument, NULL, 'p' },
 	{ "group", required_argument, NULL, 'G' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "sched", required_argument, NULL, OPT_SCHED },
+	{ "sched-period-ms", required_argument, NULL, OPT_SCHED_PERIOD },
+	{ "sched-tick-ms", required_argument, NULL, OPT_SCHED_TICK },
+	{ "sched-tslice-ms", required_argument, NULL, OPT_SCHED_TSLICE },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* --sched-*-ms VALUE: 1..max milliseconds into *ns.  0 or EXIT_USAGE. */
+static int sched_ms_option(const char *opt, const char *arg, long long max, uint64_t *ns)
+{
+	char err[CTL_ERR_MAX], *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 10);
+	if (end == arg || *end || errno)
+		return usage_error("invalid number of milliseconds '%s'", arg);
+	if (ctl_check_ms(opt, v, max, err, sizeof(err)))
+		return usage_error("%s", err);
+	*ns = (uint64_t)v * 1000000ull;
+	return 0;
+}
+
+/* The scheduling options.  0 or EXIT_USAGE. */
+static int apply_sched_option(struct options *o, int c, const char *arg)
+{
+	struct sched_params *p = &o->cfg.sched_params;
+	char err[CTL_ERR_MAX];
+
+	switch (c) {
+	case OPT_SCHED:
+		if (ctl_check_policy(arg, err, sizeof(err)))
+			return usage_error("%s", err);
+		o->cfg.sched = arg;
+		return 0;
+	case OPT_SCHED_PERIOD:
+		return sched_ms_option("--sched-period-ms", arg, CTL_PERIOD_MS_MAX, &p->period_ns);
+	case OPT_SCHED_TICK:
+		return sched_ms_option("--sched-tick-ms", arg, CTL_TICK_MS_MAX, &p->tick_ns);
+	default:
+		return sched_ms_option("--sched-tslice-ms", arg, CTL_TSLICE_MS_MAX, &p->tslice_ns);
+	}
+}
 
 /* One option.  0, WANTS_HELP or EXIT_USAGE. */
 static int apply_option(struct options *o, int c, const char *arg)
@@ -122,6 +172,8 @@ static int apply_option(struct options *o, int c, const char *arg)
 	case 'p': o->cfg.pidfile = arg; return 0;
 	case 'G': o->cfg.group = arg; return 0;
 	case 'h': return WANTS_HELP;
+	case OPT_SCHED: case OPT_SCHED_PERIOD: case OPT_SCHED_TICK: case OPT_SCHED_TSLICE:
+		return apply_sched_option(o, c, arg);
 	case 'l':
 		o->log_level = gpuvm_log_level_parse(arg);
 		if (o->log_level < 0)
@@ -130,6 +182,20 @@ static int apply_option(struct options *o, int c, const char *arg)
 	default:
 		return usage_error("%s", "bad option");
 	}
+}
+
+/* The tick must not exceed the period, defaults included.  0 or EXIT_USAGE. */
+static int check_sched_options(const struct sched_params *p)
+{
+	uint64_t period = p->period_ns ? p->period_ns : SCHED_DEFAULT_PERIOD_NS;
+	uint64_t tick = p->tick_ns ? p->tick_ns : SCHED_DEFAULT_TICK_NS;
+	char msg[96];
+
+	if (tick <= period)
+		return 0;
+	snprintf(msg, sizeof(msg), "%llu ms > %llu ms", (unsigned long long)(tick / 1000000),
+		 (unsigned long long)(period / 1000000));
+	return usage_error("--sched-tick-ms must not exceed --sched-period-ms (%s)", msg);
 }
 
 /* Values that can be judged without creating anything.  0 or EXIT_USAGE. */
@@ -147,7 +213,7 @@ static int check_options(struct options *o)
 		return usage_error("%s", "--pidfile needs a path");
 	if (o->cfg.group && !*o->cfg.group)
 		return usage_error("%s", "--group needs a name");
-	return 0;
+	return check_sched_options(&o->cfg.sched_params);
 }
 
 /* The option getopt just refused: "-x" inside a cluster, or "--long". */

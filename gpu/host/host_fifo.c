@@ -120,10 +120,11 @@ void host_chan_free(struct gpuvm_host *host, int pchid)
 	pthread_mutex_unlock(&host->lock);
 	if (listed)
 		host_runlist_commit(host);
-	/* Stop it, take it off the GPU, then unbind: a running kernel is aborted. */
+	/* Stop it and unbind it, which aborts a kernel still running (Fermi
+	 * cannot preempt one), then wait until it is off the GPU. */
 	gpu_wr32(host->hw, NV_PFIFO_CHAN_CTRL(pchid), 0);
-	host_chan_preempt(host, pchid);
 	gpu_wr32(host->hw, NV_PFIFO_CHAN_INST(pchid), 0);
+	host_chan_preempt(host, pchid);
 	if (sim)
 		gpusim_audit_clear(sim, (unsigned)pchid);
 	pthread_mutex_lock(&host->lock);

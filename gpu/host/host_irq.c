@@ -99,11 +99,13 @@ void host_irq_service(struct gpuvm_host *host)
 {
 	uint32_t fifo = gpu_rd32(host->hw, NV_PFIFO_INTR);
 
-	if (fifo & NV_PFIFO_INTR_VM_FAULT)
+	/* Acknowledge first, then drain the records until none is left: a fault
+	 * arriving meanwhile raises a fresh edge or is caught by the loop. */
+	gpu_wr32(host->hw, NV_PFIFO_INTR, fifo);
+	for (int i = 0; i < 64 && gpu_rd32(host->hw, NV_PFIFO_FAULT_UNITS); i++)
 		host_route_faults(host);
 	if (fifo & NV_PFIFO_INTR_PBDMA)
 		host_route_pbdma(host);
-	gpu_wr32(host->hw, NV_PFIFO_INTR, fifo);
 	if (gpu_rd32(host->hw, NV_PGRAPH_INTR) & NV_PGRAPH_INTR_NOTIFY)
 		host_route_notify(host);
 }

@@ -6,7 +6,8 @@
  *
  *   native          gpusim in this process (one per process, shared)
  *   local:NAME      a vGPU of gpuvmd through its shared-memory ioreq ring
- *   pci:BDF         a vGPU seen as a PCI device inside a Xen domU (later)
+ *   pci:SBDF        a vGPU seen as a PCI device inside a Xen domU (sysfs;
+ *                   $GPUVM_PCI_SYSFS_ROOT replaces /sys/bus/pci/devices)
  *
  * A transport is chosen from a spec string (gpuvm_transport_open), so every
  * tool runs unchanged on any of them.  New kinds add one ops table and one

@@ -93,10 +93,12 @@ static void chan_free_memory(struct nvc0_channel *chan)
 static int chan_register(struct nvc0_channel *chan)
 {
 	struct gpuvm_device *dev = chan->dev;
+	int err;
 
 	nvc0_bar_flush(dev);
-	nvc0_wr32(dev, NV_PFIFO_CHAN_INST(chan->chid),
-		  NV_CHAN_INST_VALID | NV_CHAN_INST_POLL | (uint32_t)(chan->inst.phys >> 12));
+	err = chan->ops->bind(chan);
+	if (err)
+		return err;
 	nvc0_wr32(dev, NV_PFIFO_CHAN_CTRL(chan->chid), 0x001f0000u | NV_CHAN_CTRL_RUNNABLE);
 	nvc0_lock(dev);    /* other threads' runlist updates read the flag */
 	chan->registered = true;
@@ -124,9 +126,9 @@ static void chan_unregister(struct nvc0_channel *chan, bool kill)
 	nvc0_fifo_runlist_update(dev);
 	nvc0_wr32(dev, NV_PFIFO_CHAN_CTRL(chan->chid), 0);
 	if (kill)
-		nvc0_wr32(dev, NV_PFIFO_CHAN_INST(chan->chid), 0);
+		chan->ops->unbind(chan);
 	nvc0_fifo_kick(dev, chan->chid);
-	nvc0_wr32(dev, NV_PFIFO_CHAN_INST(chan->chid), 0);
+	chan->ops->unbind(chan);
 }
 
 int nvc0_channel_new(struct gpuvm_device *dev, struct nvc0_vm *vm, struct nvc0_channel *chan)
@@ -136,6 +138,7 @@ int nvc0_channel_new(struct gpuvm_device *dev, struct nvc0_vm *vm, struct nvc0_c
 	memset(chan, 0, sizeof(*chan));
 	chan->dev = dev;
 	chan->vm = vm;
+	chan->ops = vm->ops->chan;
 	chan->timeout_ms = 60000;
 	err = nvc0_fifo_chid_get(dev, chan, &chan->chid);
 	if (err)

@@ -91,6 +91,7 @@ static void device_down(struct gpuvm_device *dev)
 	if (!dev->up)
 		return;
 	nvc0_fifo_fini(dev);
+	nvc0_pv_fini(dev);
 	nvc0_bar_fini(dev, &dev->bar1, NV_PBUS_BAR1_INST);
 	nvc0_instmem_fini(dev);
 	nvc0_vram_fini(dev);

@@ -66,6 +66,35 @@ struct nvc0_bo {
 };
 
 /* ---- nvc0_vm.c: GPU virtual memory --------------------------------------------- */
+struct nvc0_channel;
+
+/*
+ * How a VM's page tables and channels are managed: by the driver itself
+ * through registers and memory (nvc0_vm_hw_ops: native and full
+ * virtualisation, and always for the BAR VMs), or by asking gpuvmd through
+ * the PV interface (pv_vm.c, the pv modes).  Callers use the nvc0_vm_* and
+ * nvc0_channel_* functions and never look at the ops.
+ */
+struct nvc0_chan_ops {
+	int (*bind)(struct nvc0_channel *chan);     /* point the channel table at inst */
+	void (*unbind)(struct nvc0_channel *chan);
+	int (*before_kick)(struct nvc0_channel *chan);  /* page-table work due before GP_PUT */
+};
+
+struct nvc0_vm_ops {
+	const char *name;
+	int (*create)(struct nvc0_vm *vm);          /* page directory, flushed */
+	void (*destroy)(struct nvc0_vm *vm);
+	int (*bind_inst)(struct nvc0_vm *vm, const struct nvc0_kobj *inst);
+	int (*map)(struct nvc0_vm *vm, uint64_t va, uint64_t phys, uint64_t size,
+		   unsigned page_shift, bool read_only);
+	int (*unmap)(struct nvc0_vm *vm, uint64_t va, uint64_t size, unsigned page_shift);
+	int (*flush)(struct nvc0_vm *vm);
+	const struct nvc0_chan_ops *chan;
+};
+
+extern const struct nvc0_vm_ops nvc0_vm_hw_ops;
+
 struct nvc0_pgt {
 	struct nvc0_kobj spt;   /* 4 KiB pages, NV_SPT_SIZE bytes; size 0 = absent */
 	struct nvc0_kobj lpt;   /* 128 KiB pages, NV_LPT_SIZE bytes */
@@ -79,6 +108,8 @@ struct nvc0_vm {
 	uint64_t limit;          /* addresses below this are translatable */
 	uint32_t flush_type;     /* extra flush bits (HUB_ONLY for BAR VMs) */
 	const char *name;        /* for messages */
+	const struct nvc0_vm_ops *ops;
+	uint32_t pv_handle;      /* PV address space, pv modes */
 };
 
 int nvc0_vm_init(struct gpuvm_device *dev, struct nvc0_vm *vm, const char *name,
@@ -93,6 +124,13 @@ int nvc0_vm_map(struct nvc0_vm *vm, uint64_t va, uint64_t phys, uint64_t size,
 		unsigned page_shift, bool read_only);
 int nvc0_vm_unmap(struct nvc0_vm *vm, uint64_t va, uint64_t size, unsigned page_shift);
 int nvc0_vm_flush(struct nvc0_vm *vm);
+/* The page table of a PDE, created (and its PDE written) on first use. */
+int nvc0_vm_table(struct nvc0_vm *vm, unsigned pde, bool large);
+int nvc0_vm_hw_map(struct nvc0_vm *vm, uint64_t va, uint64_t phys, uint64_t size,
+		   unsigned page_shift, bool read_only);
+int nvc0_vm_hw_unmap(struct nvc0_vm *vm, uint64_t va, uint64_t size, unsigned page_shift);
+/* GPUVM_OK if [va, va + size) is page aligned and below the limit (message recorded if not). */
+int nvc0_vm_check_range(struct nvc0_vm *vm, uint64_t va, uint64_t size, unsigned page_shift);
 
 /* ---- nvc0_pramin.c: the PRAMIN window (device lock held by callers or taken) -- */
 int nvc0_pramin_read(struct gpuvm_device *dev, uint64_t addr, void *buf, size_t len);
@@ -179,6 +217,8 @@ int nvc0_fifo_kick(struct gpuvm_device *dev, int chid);
 struct nvc0_channel {
 	struct gpuvm_device *dev;
 	struct nvc0_vm *vm;
+	const struct nvc0_chan_ops *ops;
+	bool pv_bound;                 /* bound through the PV interface */
 	int chid;
 	bool registered;
 	struct nvc0_kobj inst;
@@ -258,6 +298,36 @@ struct nvc0_launch {
 int nvc0_compute_bind(struct nvc0_channel *chan);
 int nvc0_compute_launch(struct nvc0_channel *chan, const struct nvc0_launch *l);
 
+/* ---- pv_*.c: the para-virtual interface (include/gpuvm_pv.h) ------------------------ */
+struct gpuvm_pv_req;
+
+struct nvc0_pv {
+	bool probed;
+	bool present;                   /* the GPU has a PV register page */
+	uint32_t mode;                  /* GPUVM_PV_MODE_* read at the last probe */
+	uint32_t max_batch;
+	struct nvc0_bo area;            /* request area in VRAM, through BAR1 */
+	bool area_ready;
+	struct gpuvm_pv_req *queue;     /* requests not yet sent (pv mode batches) */
+	unsigned queued;
+	int32_t last_status;            /* STATUS of the last doorbell */
+	uint64_t doorbells, requests;   /* statistics */
+};
+
+/* The ops for a new channel VM: PV ones if the vGPU is in a pv mode now, else NULL. */
+const struct nvc0_vm_ops *nvc0_pv_vm_ops(struct gpuvm_device *dev);
+/* The ops for a BAR VM: the driver's own, with PTE writes done by gpuvmd in the pv modes. */
+const struct nvc0_vm_ops *nvc0_pv_bar_vm_ops(void);
+void nvc0_pv_fini(struct gpuvm_device *dev);
+/* pv_queue.c: the mode now (reads the mode register; sets up the request area). */
+uint32_t nvc0_pv_mode(struct gpuvm_device *dev);
+/* Queue a request (sent at once in pv-naive), send the queue, or both. */
+int nvc0_pv_queue(struct gpuvm_device *dev, const struct gpuvm_pv_req *r);
+int nvc0_pv_send(struct gpuvm_device *dev);
+int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r);
+/* Handle made by the last address-space creation. */
+uint32_t nvc0_pv_result(struct gpuvm_device *dev);
+
 /* ---- nvc0_device.c: the device --------------------------------------------------- */
 struct gpuvm_device {
 	struct gpuvm_device *next;      /* process-wide list of open devices */
@@ -274,6 +344,7 @@ struct gpuvm_device {
 	struct nvc0_bar bar3;
 	struct nvc0_bar bar1;
 	struct nvc0_fifo fifo;
+	struct nvc0_pv pv;
 };
 
 void nvc0_lock(struct gpuvm_device *dev);

@@ -138,7 +138,9 @@ int nvc0_pb_kick(struct nvc0_channel *chan)
 	/* Every segment ends with a fence: seq_emitted always covers all submitted work. */
 	nvc0_fence_emit(chan, NULL);
 	bytes = chan->cmd_len * 4;
-	err = pb_place(chan, bytes);
+	err = chan->ops->before_kick(chan);
+	if (!err)
+		err = pb_place(chan, bytes);
 	if (err)
 		goto out;
 	seg_va = chan->pushbuf.va + chan->pb_put;

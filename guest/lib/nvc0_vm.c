@@ -16,9 +16,14 @@
 #define PTE_BATCH      512           /* PTEs written per transport call */
 #define FLUSH_WAIT_MS  1000
 
+static int hw_vm_flush(struct nvc0_vm *vm);
+
+/* ---- the public interface: dispatch to the VM's ops ---------------------------- */
+
 int nvc0_vm_init(struct gpuvm_device *dev, struct nvc0_vm *vm, const char *name,
 		 uint64_t va_base, uint64_t limit, bool bar_vm)
 {
+	const struct nvc0_vm_ops *pv = bar_vm ? nvc0_pv_bar_vm_ops() : nvc0_pv_vm_ops(dev);
 	int err;
 
 	memset(vm, 0, sizeof(*vm));
@@ -26,17 +31,14 @@ int nvc0_vm_init(struct gpuvm_device *dev, struct nvc0_vm *vm, const char *name,
 	vm->name = name;
 	vm->limit = limit;
 	vm->flush_type = bar_vm ? NV_MMU_FLUSH_HUB_ONLY : 0;
+	vm->ops = pv ? pv : &nvc0_vm_hw_ops;
 	if (range_init(&vm->va, va_base, limit - va_base))
 		return gpuvm_fail(GPUVM_ERR_NO_HOST_MEMORY, "%s VM: out of host memory", name);
-	err = nvc0_kobj_new(dev, NV_PD_SIZE, NV_SPAGE_SIZE, &vm->pd);
+	err = vm->ops->create(vm);
 	if (err) {
 		range_fini(&vm->va);
-		return err;
+		memset(vm, 0, sizeof(*vm));
 	}
-	/* The PD may reuse memory of a dead VM: drop whatever the TLB remembers of it. */
-	err = nvc0_vm_flush(vm);
-	if (err)
-		nvc0_vm_fini(vm);
 	return err;
 }
 
@@ -44,6 +46,49 @@ void nvc0_vm_fini(struct nvc0_vm *vm)
 {
 	if (!vm->dev)
 		return;
+	vm->ops->destroy(vm);
+	range_fini(&vm->va);
+	memset(vm, 0, sizeof(*vm));
+}
+
+int nvc0_vm_bind_inst(struct nvc0_vm *vm, const struct nvc0_kobj *inst)
+{
+	return vm->ops->bind_inst(vm, inst);
+}
+
+int nvc0_vm_map(struct nvc0_vm *vm, uint64_t va, uint64_t phys, uint64_t size,
+		unsigned page_shift, bool read_only)
+{
+	return vm->ops->map(vm, va, phys, size, page_shift, read_only);
+}
+
+int nvc0_vm_unmap(struct nvc0_vm *vm, uint64_t va, uint64_t size, unsigned page_shift)
+{
+	return vm->ops->unmap(vm, va, size, page_shift);
+}
+
+int nvc0_vm_flush(struct nvc0_vm *vm)
+{
+	return vm->ops->flush(vm);
+}
+
+/* ---- page tables written by the driver (native, full virtualisation) ----------- */
+
+static int hw_vm_create(struct nvc0_vm *vm)
+{
+	int err = nvc0_kobj_new(vm->dev, NV_PD_SIZE, NV_SPAGE_SIZE, &vm->pd);
+
+	if (err)
+		return err;
+	/* The PD may reuse memory of a dead VM: drop whatever the TLB remembers of it. */
+	err = hw_vm_flush(vm);
+	if (err)
+		nvc0_kobj_del(vm->dev, &vm->pd);
+	return err;
+}
+
+static void hw_vm_destroy(struct nvc0_vm *vm)
+{
 	for (unsigned i = 0; i < NV_PDE_COUNT; i++) {
 		if (!vm->pgt[i])
 			continue;
@@ -52,14 +97,12 @@ void nvc0_vm_fini(struct nvc0_vm *vm)
 		free(vm->pgt[i]);
 	}
 	if (vm->pd.size) {
-		nvc0_vm_flush(vm);
+		hw_vm_flush(vm);
 		nvc0_kobj_del(vm->dev, &vm->pd);
 	}
-	range_fini(&vm->va);
-	memset(vm, 0, sizeof(*vm));
 }
 
-int nvc0_vm_bind_inst(struct nvc0_vm *vm, const struct nvc0_kobj *inst)
+static int hw_vm_bind_inst(struct nvc0_vm *vm, const struct nvc0_kobj *inst)
 {
 	uint64_t last = vm->limit - 1;
 	uint32_t words[4] = {
@@ -131,7 +174,14 @@ static int vm_table(struct nvc0_vm *vm, unsigned pde, bool large, struct nvc0_ko
 	return GPUVM_OK;
 }
 
-static int vm_check_range(struct nvc0_vm *vm, uint64_t va, uint64_t size, unsigned page_shift)
+int nvc0_vm_table(struct nvc0_vm *vm, unsigned pde, bool large)
+{
+	struct nvc0_kobj *tab;
+
+	return vm_table(vm, pde, large, &tab);
+}
+
+int nvc0_vm_check_range(struct nvc0_vm *vm, uint64_t va, uint64_t size, unsigned page_shift)
 {
 	uint64_t mask = (1ull << page_shift) - 1;
 
@@ -179,24 +229,24 @@ static int vm_write_ptes(struct nvc0_vm *vm, uint64_t va, uint64_t phys, uint64_
 	return GPUVM_OK;
 }
 
-int nvc0_vm_map(struct nvc0_vm *vm, uint64_t va, uint64_t phys, uint64_t size,
-		unsigned page_shift, bool read_only)
+static int hw_vm_map(struct nvc0_vm *vm, uint64_t va, uint64_t phys, uint64_t size,
+		     unsigned page_shift, bool read_only)
 {
-	int err = vm_check_range(vm, va, size, page_shift);
+	int err = nvc0_vm_check_range(vm, va, size, page_shift);
 
 	if (err)
 		return err;
 	nvc0_lock(vm->dev);
 	err = vm_write_ptes(vm, va, phys, size, page_shift, true, read_only);
 	if (!err)
-		err = nvc0_vm_flush(vm);
+		err = hw_vm_flush(vm);
 	nvc0_unlock(vm->dev);
 	return err;
 }
 
-int nvc0_vm_unmap(struct nvc0_vm *vm, uint64_t va, uint64_t size, unsigned page_shift)
+static int hw_vm_unmap(struct nvc0_vm *vm, uint64_t va, uint64_t size, unsigned page_shift)
 {
-	int err = vm_check_range(vm, va, size, page_shift);
+	int err = nvc0_vm_check_range(vm, va, size, page_shift);
 	int flush_err;
 
 	if (err)
@@ -204,7 +254,7 @@ int nvc0_vm_unmap(struct nvc0_vm *vm, uint64_t va, uint64_t size, unsigned page_
 	nvc0_lock(vm->dev);
 	err = vm_write_ptes(vm, va, 0, size, page_shift, false, false);
 	/* Flush even after a partial write: some PTEs may have changed. */
-	flush_err = nvc0_vm_flush(vm);
+	flush_err = hw_vm_flush(vm);
 	nvc0_unlock(vm->dev);
 	return err ? err : flush_err;
 }
@@ -214,7 +264,7 @@ int nvc0_vm_unmap(struct nvc0_vm *vm, uint64_t va, uint64_t size, unsigned page_
  * name the PD, trigger, wait for completion.  Posted BAR writes to the
  * tables are pushed out first.
  */
-int nvc0_vm_flush(struct nvc0_vm *vm)
+static int hw_vm_flush(struct nvc0_vm *vm)
 {
 	struct gpuvm_device *dev = vm->dev;
 	uint32_t type = NV_MMU_FLUSH_GO | NV_MMU_FLUSH_ALL_PAGES | NV_MMU_FLUSH_ALL_PDES |
@@ -234,3 +284,52 @@ int nvc0_vm_flush(struct nvc0_vm *vm)
 	nvc0_unlock(dev);
 	return err;
 }
+
+/* ---- channels bound by the driver itself --------------------------------------- */
+
+static int hw_chan_bind(struct nvc0_channel *chan)
+{
+	nvc0_wr32(chan->dev, NV_PFIFO_CHAN_INST(chan->chid),
+		  NV_CHAN_INST_VALID | NV_CHAN_INST_POLL | (uint32_t)(chan->inst.phys >> 12));
+	return GPUVM_OK;
+}
+
+static void hw_chan_unbind(struct nvc0_channel *chan)
+{
+	nvc0_wr32(chan->dev, NV_PFIFO_CHAN_INST(chan->chid), 0);
+}
+
+static int hw_chan_before_kick(struct nvc0_channel *chan)
+{
+	GPUVM_UNUSED(chan);
+	return GPUVM_OK;
+}
+
+static const struct nvc0_chan_ops hw_chan_ops = {
+	.bind = hw_chan_bind,
+	.unbind = hw_chan_unbind,
+	.before_kick = hw_chan_before_kick,
+};
+
+/* For pv_vm.c's BAR ops: the driver's own map and unmap, used outside the pv modes. */
+int nvc0_vm_hw_map(struct nvc0_vm *vm, uint64_t va, uint64_t phys, uint64_t size,
+		   unsigned page_shift, bool read_only)
+{
+	return hw_vm_map(vm, va, phys, size, page_shift, read_only);
+}
+
+int nvc0_vm_hw_unmap(struct nvc0_vm *vm, uint64_t va, uint64_t size, unsigned page_shift)
+{
+	return hw_vm_unmap(vm, va, size, page_shift);
+}
+
+const struct nvc0_vm_ops nvc0_vm_hw_ops = {
+	.name = "driver",
+	.create = hw_vm_create,
+	.destroy = hw_vm_destroy,
+	.bind_inst = hw_vm_bind_inst,
+	.map = hw_vm_map,
+	.unmap = hw_vm_unmap,
+	.flush = hw_vm_flush,
+	.chan = &hw_chan_ops,
+};

@@ -17,12 +17,12 @@ struct transport_kind {
 };
 
 int gpuvm_transport_open_local(const char *opts, struct gpuvm_transport **out);  /* transport_local.c */
+int gpuvm_transport_open_pci(const char *opts, struct gpuvm_transport **out);    /* transport_pci.c */
 
 static const struct transport_kind transport_kinds[] = {
 	{ "native", gpuvm_transport_open_native, "native[:vram=SIZE][,timeslice=US]", NULL },
 	{ "local", gpuvm_transport_open_local, "local:NAME[@SOCKET]", NULL },
-	{ "pci", NULL, "pci:DDDD:BB:DD.F",
-	  "needs the in-domU PCI transport, which this build does not have yet" },
+	{ "pci", gpuvm_transport_open_pci, "pci:DDDD:BB:DD.F", NULL },
 };
 
 #define N_KINDS (sizeof(transport_kinds) / sizeof(transport_kinds[0]))

@@ -1,7 +1,8 @@
 /*
  * gpuvm-run: run one libgpuvm-guest workload on any device.
  *
- *   gpuvm-run WORKLOAD [--size N] [--iters K] [--device SPEC] [--ms MS] [--timing]
+ *   gpuvm-run WORKLOAD [--size N] [--iters K] [--device SPEC] [--ms MS] [--seconds S]
+ *             [--timing]
  *
  * Exit codes: 0 verified, 1 verification failed or the run failed,
  * 2 bad command line (including a malformed --device spec).
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gpuvm_guest.h"
 #include "gpuvm_transport.h"
@@ -24,6 +26,7 @@ struct run_args {
 	struct gpuvm_workload_params params;
 	const char *device;
 	bool timing;
+	double seconds;         /* run the workload again until this much time has passed */
 };
 
 static void usage(FILE *out)
@@ -39,6 +42,8 @@ static void usage(FILE *out)
 		"  --device SPEC   native[:vram=SIZE] | local:NAME | pci:BDF\n"
 		"                  (default: $GPUVM_DEVICE, else native)\n"
 		"  --ms MS         busy: kernel duration in milliseconds (default 100)\n"
+		"  --seconds S     run the workload again and again, on one device context,\n"
+		"                  until S seconds have passed (each run checks its result)\n"
 		"  --timing        also print the time spent per runtime phase\n"
 		"  -h, --help      this help\n"
 		"\n"
@@ -92,6 +97,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		{ "device", required_argument, NULL, 'd' },
 		{ "ms", required_argument, NULL, 'm' },
 		{ "timing", no_argument, NULL, 't' },
+		{ "seconds", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -121,6 +127,15 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 't':
 			a->timing = true;
 			break;
+		case 'S': {
+			char *end;
+
+			errno = 0;
+			a->seconds = strtod(optarg, &end);
+			if (end == optarg || *end || errno || !(a->seconds > 0) || a->seconds > 86400)
+				return bad_usage("bad --seconds '%s' (0 < S <= 86400)", optarg);
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -148,12 +163,37 @@ static void print_timing(const struct gpuvm_timing *t)
 		       p + 1 < GPUVM_PHASE_COUNT ? "," : "\n");
 }
 
+static double seconds_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The workload once, or with --seconds until the time is up; stops at a failure. */
+static int run_repeated(const struct run_args *a, struct gpuvm_ctx *ctx,
+			struct gpuvm_workload_result *res, unsigned *runs)
+{
+	double t0 = seconds_now();
+	int err;
+
+	do {
+		*res = (struct gpuvm_workload_result){ 0 };
+		err = a->wl->run(ctx, &a->params, res);
+		++*runs;
+	} while (!err && a->seconds > 0 && seconds_now() - t0 < a->seconds);
+	return err;
+}
+
 static int run(const struct run_args *a)
 {
 	struct gpuvm_timing timing = { 0 };
 	struct gpuvm_ctx_options opts = { .timing = &timing };
 	struct gpuvm_workload_result res = { 0 };
 	struct gpuvm_ctx *ctx;
+	double t0 = seconds_now();
+	unsigned runs = 0;
 	int err = gpuvm_ctx_open(a->device, &opts, &ctx);
 
 	if (err) {
@@ -162,7 +202,7 @@ static int run(const struct run_args *a)
 		/* A malformed spec is a usage error; a device that is not there is not. */
 		return err == GPUVM_ERR_INVALID ? EXIT_USAGE : EXIT_FAILURE;
 	}
-	err = a->wl->run(ctx, &a->params, &res);
+	err = run_repeated(a, ctx, &res, &runs);
 	if (err && err != GPUVM_ERR_VERIFY)
 		fprintf(stderr, "gpuvm-run: %s failed: %s (%s)\n", a->wl->name, gpuvm_last_error(),
 			gpuvm_strerror(err));
@@ -172,6 +212,8 @@ static int run(const struct run_args *a)
 		printf("%s: %s, time %.6f s, %.3f %s\n", a->wl->name,
 		       res.verified ? "verified" : "WRONG RESULT", res.seconds, res.rate, res.unit);
 	}
+	if (a->seconds > 0)
+		printf("%s: %u runs in %.3f s\n", a->wl->name, runs, seconds_now() - t0);
 	if (a->timing)
 		print_timing(&timing);
 	return err ? EXIT_FAILURE : EXIT_SUCCESS;

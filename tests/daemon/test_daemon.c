@@ -128,7 +128,6 @@ static void test_bad_requests_change_nothing(void **state)
 		{ "{\"op\":\"create\",\"name\":\"odd\",\"vram\":\"24M\"}\n", "not a multiple of 16 MiB" },
 		{ "{\"op\":\"create\",\"name\":\"c\",\"vram\":\"16M\",\"channels\":65}\n", "channels must be 1..64" },
 		{ "{\"op\":\"create\",\"name\":\"c\",\"vram\":\"16M\",\"mode\":\"turbo\"}\n", "unknown mode 'turbo'" },
-		{ "{\"op\":\"create\",\"name\":\"c\",\"vram\":\"16M\",\"mode\":\"pv\"}\n", "pv" },
 		{ "{\"op\":\"destroy\",\"name\":\"ghost\"}\n", "no vGPU named 'ghost'" },
 		{ "{\"op\":\"reset\",\"name\":\"ghost\"}\n", "no vGPU named 'ghost'" },
 		{ "{\"op\":\"check\",\"name\":\"ghost\"}\n", "no vGPU named 'ghost'" },
@@ -478,7 +477,11 @@ static void test_bad_config(void **state)
 		{ "gpu9", "none", NULL, "unknown GPU" },
 		{ "pci:0000:01:00.0", "none", NULL, "not supported by this build" },
 		{ "sim,vram=64M", "none", NULL, "reserved VRAM" },
+#ifdef GPUVM_HAVE_XEN  /* built: fails at start-up off Xen (skipped in a real dom0) */
+		{ "sim,vram=128M", "xen", NULL, "not running in a Xen dom0" },
+#else
 		{ "sim,vram=128M", "xen", NULL, "not built" },
+#endif
 		{ "sim,vram=128M", "carrier-pigeon", NULL, "unknown backend" },
 		{ "sim,vram=128M", "none", "no-such-group-gpuvm", "unknown group" },
 	};
@@ -489,6 +492,8 @@ static void test_bad_config(void **state)
 					     .group = cases[i].group };
 		char dir[64], sock[128], err[CTL_ERR_MAX] = "";
 
+		if (!strcmp(cases[i].backend, "xen") && access("/dev/xen/privcmd", F_OK) == 0)
+			continue;       /* a real dom0: the Xen backend would start */
 		t_mkdtemp(dir, sizeof(dir));
 		snprintf(sock, sizeof(sock), "%s/s.sock", dir);
 		cfg.socket_path = sock;

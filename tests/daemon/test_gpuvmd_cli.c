@@ -172,7 +172,9 @@ static void test_bad_options_exit_2(void **state)
 		{ { "--gpu", "gpu9", NULL }, "unknown GPU 'gpu9'" },
 		{ { "--gpu", "sim,vram=huge", NULL }, "vram" },
 		{ { "--gpu", "pci:0000:01:00.0", NULL }, "not supported by this build" },
+#ifndef GPUVM_HAVE_XEN  /* with Xen built, the option is valid (start-up fails off Xen) */
 		{ { "--backend", "xen", NULL }, "not built" },
+#endif
 		{ { "--backend", "smoke-signals", NULL }, "unknown backend" },
 		{ { "--log-level", "loud", NULL }, "unknown log level 'loud'" },
 		{ { "--socket", "", NULL }, "--socket needs a path" },

@@ -146,22 +146,40 @@ static void assert_requests_equal(const struct ctl_request *a, const struct ctl_
 		assert_int_equal(a->channels, b->channels);
 	if (a->has_mode)
 		assert_string_equal(a->mode, b->mode);
+	assert_string_equal(a->domain, b->domain);
+	assert_int_equal(a->has_bdf, b->has_bdf);
+	if (a->has_bdf)
+		assert_string_equal(a->bdf, b->bdf);
 }
 
 /* Every op, with and without its optional fields, survives encode + decode. */
 static void test_request_roundtrip(void **state)
 {
-	struct ctl_request reqs[16];
+	struct ctl_request reqs[CTL_OP_COUNT + 8];
 	size_t n = 0;
 
 	(void)state;
 	for (int op = 0; op < CTL_OP_COUNT; op++) {
 		ctl_request_init(&reqs[n], (enum ctl_op)op);
 		if (op == CTL_OP_CREATE || op == CTL_OP_DESTROY || op == CTL_OP_RESET ||
-		    op == CTL_OP_INFO || op == CTL_OP_CHECK)
+		    op == CTL_OP_INFO || op == CTL_OP_CHECK || op == CTL_OP_SET_MODE)
 			strcpy(reqs[n].name, "vm-1.a_b");
+		if (op == CTL_OP_SET_MODE) {
+			reqs[n].has_mode = true;
+			strcpy(reqs[n].mode, "pv");
+		}
+		if (op == CTL_OP_ATTACH || op == CTL_OP_DETACH)
+			strcpy(reqs[n].domain, "guest-1");
 		n++;
 	}
+	ctl_request_init(&reqs[n], CTL_OP_ATTACH);     /* attach with every option */
+	strcpy(reqs[n].domain, "7");
+	reqs[n].has_vram = reqs[n].has_channels = reqs[n].has_mode = reqs[n].has_bdf = true;
+	reqs[n].vram = 64ull << 20;
+	reqs[n].channels = 4;
+	strcpy(reqs[n].mode, "full");
+	strcpy(reqs[n].bdf, "00:05.0");
+	n++;
 	ctl_request_init(&reqs[n], CTL_OP_CREATE);
 	strcpy(reqs[n].name, "big");
 	reqs[n].has_vram = reqs[n].has_channels = reqs[n].has_mode = true;

@@ -1,0 +1,178 @@
+/*
+ * The guest side of the PV interface (include/gpuvm_pv.h): finding it,
+ * the request area in VRAM, and the queue of requests sent at a doorbell.
+ *
+ * In pv-naive every request is sent on its own (the daemon allows one per
+ * doorbell).  In pv, page-table requests wait in the queue until something
+ * needs them done: a submission (before GP_PUT), a request that returns a
+ * result, or a full queue.  Everything here runs under the device lock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpuvm_pv.h"
+#include "nvc0_driver.h"
+
+#define PV_AREA_BYTES  (GPUVM_PV_BATCH_MAX * GPUVM_PV_REQ_SIZE)
+
+static uint32_t pv_rd(struct gpuvm_device *dev, uint32_t off)
+{
+	return nvc0_rd32(dev, GPUVM_PV_BAR0_BASE + off);
+}
+
+static void pv_wr(struct gpuvm_device *dev, uint32_t off, uint32_t val)
+{
+	nvc0_wr32(dev, GPUVM_PV_BAR0_BASE + off, val);
+}
+
+/* Only a vGPU has the PV page; a native GPU is never asked (it has no such BAR). */
+static void pv_probe(struct gpuvm_device *dev)
+{
+	if (dev->pv.probed)
+		return;
+	dev->pv.probed = true;
+	dev->pv.present = strcmp(dev->tp->kind, "native") != 0 &&
+			  pv_rd(dev, GPUVM_PV_ID) == GPUVM_PV_MAGIC &&
+			  pv_rd(dev, GPUVM_PV_VER) == GPUVM_PV_VERSION;
+}
+
+static int pv_area_init(struct gpuvm_device *dev)
+{
+	int err;
+
+	if (dev->pv.area_ready)
+		return GPUVM_OK;
+	dev->pv.queue = calloc(GPUVM_PV_BATCH_MAX, sizeof(*dev->pv.queue));
+	if (!dev->pv.queue)
+		return gpuvm_fail(GPUVM_ERR_NO_HOST_MEMORY, "PV: out of host memory");
+	err = nvc0_bo_new(dev, PV_AREA_BYTES, &dev->pv.area);
+	if (!err)
+		err = nvc0_bo_map_bar1(&dev->pv.area);
+	if (err)
+		goto fail;
+	pv_wr(dev, GPUVM_PV_AREA_LO, (uint32_t)dev->pv.area.phys);
+	pv_wr(dev, GPUVM_PV_AREA_HI, (uint32_t)(dev->pv.area.phys >> 32));
+	pv_wr(dev, GPUVM_PV_AREA_SIZE, PV_AREA_BYTES);
+	pv_wr(dev, GPUVM_PV_FIRST, 0);
+	if (pv_rd(dev, GPUVM_PV_AREA_SIZE) != PV_AREA_BYTES) {
+		err = gpuvm_fail(GPUVM_ERR_DEVICE, "PV: the vGPU refused the request area (status %d)",
+				 (int32_t)pv_rd(dev, GPUVM_PV_STATUS));
+		goto fail;
+	}
+	dev->pv.area_ready = true;
+	return GPUVM_OK;
+fail:
+	nvc0_bo_del(&dev->pv.area);
+	free(dev->pv.queue);
+	dev->pv.queue = NULL;
+	return err;
+}
+
+void nvc0_pv_fini(struct gpuvm_device *dev)
+{
+	bool armed = dev->pv.area_ready;
+
+	if (armed)
+		nvc0_pv_send(dev);          /* deferred unmaps */
+	/* From here the driver's own ops unmap the area from BAR1. */
+	dev->pv.area_ready = false;
+	dev->pv.mode = GPUVM_PV_MODE_FULL;
+	if (armed)
+		pv_wr(dev, GPUVM_PV_AREA_SIZE, 0);
+	nvc0_bo_del(&dev->pv.area);
+	free(dev->pv.queue);
+	memset(&dev->pv, 0, sizeof(dev->pv));
+}
+
+/* The mode now, for a new channel VM; GPUVM_PV_MODE_FULL without a PV page. */
+uint32_t nvc0_pv_mode(struct gpuvm_device *dev)
+{
+	pv_probe(dev);
+	if (!dev->pv.present)
+		return GPUVM_PV_MODE_FULL;
+	dev->pv.mode = pv_rd(dev, GPUVM_PV_MODE);
+	if (dev->pv.mode == GPUVM_PV_MODE_FULL)
+		return GPUVM_PV_MODE_FULL;
+	dev->pv.max_batch = pv_rd(dev, GPUVM_PV_MAX_BATCH);
+	if (!dev->pv.max_batch) {
+		dev->pv.mode = GPUVM_PV_MODE_FULL;
+		return GPUVM_PV_MODE_FULL;
+	}
+	return pv_area_init(dev) ? GPUVM_PV_MODE_FULL : dev->pv.mode;
+}
+
+static const char *op_name(uint32_t op)
+{
+	static const char *const names[] = { "nop", "as-create", "as-destroy", "map", "unmap",
+					     "flush", "chan-bind", "chan-unbind" };
+
+	return op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
+}
+
+/* After STATUS said n > 0 entries failed: name the first. */
+static int pv_report(struct gpuvm_device *dev, unsigned count)
+{
+	for (unsigned i = 0; i < count; i++) {
+		struct gpuvm_pv_req r;
+
+		if (nvc0_bar1_read(dev, dev->pv.area.bar1 + (uint64_t)i * GPUVM_PV_REQ_SIZE, &r, sizeof(r)))
+			break;
+		if (r.status)
+			return gpuvm_fail(r.status == -EBUSY ? GPUVM_ERR_BUSY : GPUVM_ERR_INVALID,
+					  "PV %s refused: %s (va 0x%llx, size 0x%llx)", op_name(r.op),
+					  strerror(-r.status), (unsigned long long)r.va,
+					  (unsigned long long)r.size);
+	}
+	return gpuvm_fail(GPUVM_ERR_DEVICE, "PV: a request failed");
+}
+
+int nvc0_pv_send(struct gpuvm_device *dev)
+{
+	unsigned n = dev->pv.queued;
+	int32_t st;
+	int err;
+
+	if (!n)
+		return GPUVM_OK;
+	dev->pv.queued = 0;
+	err = nvc0_bar1_write(dev, dev->pv.area.bar1, dev->pv.queue, (size_t)n * GPUVM_PV_REQ_SIZE);
+	if (err)
+		return err;
+	/* FIRST stays 0 (written once).  No BAR flush: the doorbell write is
+	 * ordered after the entries, and the daemon reads them from VRAM. */
+	pv_wr(dev, GPUVM_PV_DOORBELL, n);
+	st = (int32_t)pv_rd(dev, GPUVM_PV_STATUS);
+	dev->pv.last_status = st;
+	dev->pv.doorbells++;
+	dev->pv.requests += n;
+	if (st < 0)
+		return gpuvm_fail(GPUVM_ERR_DEVICE, "PV batch of %u refused: %s", n, strerror(-st));
+	return st ? pv_report(dev, n) : GPUVM_OK;
+}
+
+int nvc0_pv_queue(struct gpuvm_device *dev, const struct gpuvm_pv_req *r)
+{
+	int err = GPUVM_OK;
+
+	if (dev->pv.queued >= dev->pv.max_batch || dev->pv.queued >= GPUVM_PV_BATCH_MAX)
+		err = nvc0_pv_send(dev);
+	if (err)
+		return err;
+	dev->pv.queue[dev->pv.queued] = *r;
+	dev->pv.queue[dev->pv.queued].status = GPUVM_PV_ST_NEW;
+	dev->pv.queued++;
+	return dev->pv.max_batch == 1 ? nvc0_pv_send(dev) : GPUVM_OK;
+}
+
+int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r)
+{
+	int err = nvc0_pv_queue(dev, r);
+
+	return err ? err : nvc0_pv_send(dev);
+}
+
+uint32_t nvc0_pv_result(struct gpuvm_device *dev)
+{
+	return pv_rd(dev, GPUVM_PV_RESULT);
+}

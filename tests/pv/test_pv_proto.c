@@ -1,0 +1,324 @@
+/*
+ * The PV service in-process: registers, each operation, per-entry and
+ * per-batch validation, a random and malformed-batch fuzz with the
+ * isolation checker after every doorbell, and mode switching at the
+ * quiescent point.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "util_pv.h"
+#include "vgpu_internal.h"
+
+#define MIB (1ull << 20)
+
+static void assert_isolated(struct pvg *g)
+{
+	char why[256] = "";
+
+	if (!pvg_isolated(g, why, sizeof(why)))
+		fail_msg("isolation: %s", why);
+	assert_int_equal(gpusim_audit_total(g->sim), 0);
+}
+
+static struct gpuvm_pv_req map_req(uint32_t h, uint64_t va, uint64_t addr, uint64_t size, uint32_t flags)
+{
+	return (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_MAP, .handle = h, .va = va, .addr = addr,
+				      .size = size, .flags = flags };
+}
+
+static void test_registers_full_mode(void **state)
+{
+	struct pvg g;
+	struct gpuvm_pv_req nop = { .op = GPUVM_PV_OP_NOP };
+
+	(void)state;
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_FULL, 64), 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_ID), GPUVM_PV_MAGIC);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_VER), GPUVM_PV_VERSION);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_MODE), GPUVM_PV_MODE_FULL);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FEATURES), 0);
+	/* The BAR0 alias reaches the same page. */
+	{
+		struct vgpu_io io = { .bar = 0, .dir = VGPU_IO_READ, .size = 4, .offset = GPUVM_PV_BAR0_BASE };
+
+		vgpu_mmio(g.v, &io);
+		assert_int_equal(io.data, GPUVM_PV_MAGIC);
+	}
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	assert_int_equal(pvg_one(&g, &nop, NULL), -EPERM);
+	pvg_teardown(&g);
+}
+
+static void test_map_translate_flush(void **state)
+{
+	struct pvg g;
+	uint32_t h;
+	uint64_t gp = 0;
+	struct gpuvm_pv_req r;
+
+	(void)state;
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_MODE), GPUVM_PV_MODE_PV);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_MAX_BATCH), GPUVM_PV_BATCH_MAX);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	h = pvg_space(&g);
+	assert_int_not_equal(h, 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_RESULT), h);
+	r = map_req(h, 0x10000000, 0x400000, 4 * MIB, GPUVM_PV_MAP_LARGE);
+	assert_int_equal(pvg_one(&g, &r, NULL), 0);
+	r = map_req(h, 0x20000000, 0x800000, 0x3000, 0);
+	assert_int_equal(pvg_one(&g, &r, NULL), 0);
+	r = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_FLUSH, .handle = h };
+	assert_int_equal(pvg_one(&g, &r, NULL), 0);
+	assert_true(vgpu_pv_translate(g.v, vgpu_pv_space_find(g.v, h)->pd, 0x10020010, &gp));
+	assert_int_equal(gp, 0x420010);
+	assert_true(vgpu_pv_translate(g.v, vgpu_pv_space_find(g.v, h)->pd, 0x20002008, &gp));
+	assert_int_equal(gp, 0x802008);
+	r = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_UNMAP, .handle = h, .va = 0x20000000, .size = 0x3000 };
+	assert_int_equal(pvg_one(&g, &r, NULL), 0);
+	assert_false(vgpu_pv_translate(g.v, vgpu_pv_space_find(g.v, h)->pd, 0x20002008, &gp));
+	assert_isolated(&g);
+	r = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_AS_DESTROY, .handle = h };
+	assert_int_equal(pvg_one(&g, &r, NULL), 0);
+	pvg_teardown(&g);
+}
+
+/* Every bad entry gets its own error; the good ones in the same batch run. */
+static void test_entry_validation(void **state)
+{
+	struct pvg g;
+	uint32_t h, dead;
+	struct gpuvm_pv_req b[12];
+	unsigned n = 0;
+
+	(void)state;
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	h = pvg_space(&g);
+	dead = pvg_space(&g);
+	{
+		struct gpuvm_pv_req d = { .op = GPUVM_PV_OP_AS_DESTROY, .handle = dead };
+
+		assert_int_equal(pvg_one(&g, &d, NULL), 0);
+	}
+	b[n++] = (struct gpuvm_pv_req){ .op = 99 };                                   /* bad opcode */
+	b[n++] = map_req(h, 0x10000000, 60 * MIB, 8 * MIB, GPUVM_PV_MAP_LARGE);       /* past the partition */
+	b[n++] = map_req(h, 0x10000000, 0x400000, 0x20000, GPUVM_PV_MAP_LARGE);       /* good */
+	b[n++] = map_req(h, 0x10000000, 0x600000, 0x1000, 0);                         /* overlaps the good one */
+	b[n++] = map_req(dead, 0x30000000, 0, 0x1000, 0);                             /* stale handle */
+	b[n++] = map_req(h, 0x30000800, 0, 0x1000, 0);                                /* misaligned */
+	b[n++] = map_req(h, (8191ull << 27), 0, 0x1000, 0);                           /* the hole */
+	b[n++] = map_req(h, 0x30000000, 0, 0x1000, 0x80);                             /* unknown flag */
+	b[n++] = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_NOP, .reserved = { 1 } };  /* reserved set */
+	b[n++] = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_CHAN_BIND, .handle = h, .flags = 8 };  /* vchid */
+	b[n++] = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_CHAN_BIND, .handle = h, .addr = 1ull << 40 };
+	b[n++] = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_CHAN_UNBIND, .flags = 3 };  /* not bound */
+	for (unsigned i = 0; i < n; i++) {
+		*pvg_entry(&g, i) = b[i];
+		pvg_entry(&g, i)->status = GPUVM_PV_ST_NEW;
+	}
+	assert_int_equal(pvg_ring(&g, 0, n), (int32_t)n - 1);
+	assert_int_equal(pvg_entry(&g, 0)->status, -EOPNOTSUPP);
+	assert_int_equal(pvg_entry(&g, 1)->status, -EFAULT);
+	assert_int_equal(pvg_entry(&g, 2)->status, 0);
+	assert_int_equal(pvg_entry(&g, 3)->status, -EEXIST);
+	assert_int_equal(pvg_entry(&g, 4)->status, -ENOENT);
+	assert_int_equal(pvg_entry(&g, 5)->status, -EINVAL);
+	assert_int_equal(pvg_entry(&g, 6)->status, -ERANGE);
+	assert_int_equal(pvg_entry(&g, 7)->status, -EINVAL);
+	assert_int_equal(pvg_entry(&g, 8)->status, -EINVAL);
+	assert_int_equal(pvg_entry(&g, 9)->status, -EINVAL);
+	assert_int_equal(pvg_entry(&g, 10)->status, -EFAULT);
+	assert_int_equal(pvg_entry(&g, 11)->status, -ENOENT);
+	assert_isolated(&g);
+	pvg_teardown(&g);
+}
+
+/* A refused batch runs nothing. */
+static void test_batch_validation(void **state)
+{
+	struct pvg g;
+	uint32_t entries = PVG_AREA_SIZE / GPUVM_PV_REQ_SIZE;
+
+	(void)state;
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
+	assert_int_equal(pvg_ring(&g, 0, 1), -ENXIO);                    /* no area */
+	pvg_arm(&g, 63 * MIB, 2 * (uint32_t)MIB);                        /* leaves the partition */
+	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_STATUS), -EFAULT);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_AREA_SIZE), 0);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	*pvg_entry(&g, 0) = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_AS_CREATE, .size = 1ull << 30, .status = 1 };
+	assert_int_equal(pvg_ring(&g, 0, 0), -E2BIG);
+	assert_int_equal(pvg_ring(&g, 0, GPUVM_PV_BATCH_MAX + 1), -E2BIG);
+	assert_int_equal(pvg_ring(&g, entries - 2, 3), -EOVERFLOW);      /* truncated */
+	assert_int_equal(pvg_ring(&g, 0xffffffffu, 2), -EOVERFLOW);
+	assert_int_equal(pvg_entry(&g, 0)->status, 1);                   /* untouched */
+	assert_int_equal(vgpu_pv_spaces_live(g.v), 0);
+	pvg_teardown(&g);
+
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV_NAIVE, 64), 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_MAX_BATCH), 1);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	assert_int_equal(pvg_ring(&g, 0, 2), -E2BIG);
+	assert_int_not_equal(pvg_space(&g), 0);
+	pvg_teardown(&g);
+}
+
+/* PTE writes on the guest's own BAR1 tables, and their validation. */
+static void test_bar_map(void **state)
+{
+	struct pvg g;
+	struct gpuvm_pv_req r;
+	uint32_t magic = 0x5a5aa5a5u;
+
+	(void)state;
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	r = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_BAR_MAP, .handle = 1, .va = 0x3000, .addr = 0x600000,
+				   .size = 0x2000 };
+	assert_int_equal(pvg_one(&g, &r, NULL), -ENODEV);          /* BAR1 not bound yet */
+	pvg_bind_bar1(&g);
+	memcpy(g.v->mem + 0x601000, &magic, 4);
+	assert_int_equal(pvg_one(&g, &r, NULL), 0);
+	assert_int_equal(pvg_bar_read(&g, 1, 0x4000), magic);
+	/* Data pages are remapped; the table itself never is. */
+	assert_isolated(&g);
+	r.handle = 2;
+	assert_int_equal(pvg_one(&g, &r, NULL), -EINVAL);           /* no such BAR */
+	r.handle = 1;
+	r.addr = 63ull << 20;
+	r.size = 2ull << 20;
+	assert_int_equal(pvg_one(&g, &r, NULL), -EFAULT);           /* leaves the partition */
+	r.addr = 0;
+	r.size = 0x1000;
+	r.va = 256ull << 20;
+	assert_int_equal(pvg_one(&g, &r, NULL), -ERANGE);           /* past the BAR */
+	r.va = 0x20000;
+	r.flags = GPUVM_PV_MAP_LARGE;
+	r.size = 0x20000;
+	assert_int_equal(pvg_one(&g, &r, NULL), -ENXIO);            /* no large table */
+	r = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_BAR_UNMAP, .handle = 1, .va = 0x3000, .size = 0x2000 };
+	assert_int_equal(pvg_one(&g, &r, NULL), 0);
+	assert_int_equal(pvg_bar_read(&g, 1, 0x4000), ~0ull);    /* unmapped: all ones */
+	assert_isolated(&g);
+	pvg_teardown(&g);
+}
+
+static uint64_t pick(const uint64_t *v, size_t n)
+{
+	return v[(size_t)rand() % n];
+}
+
+static void fuzz_entry(struct gpuvm_pv_req *e, const uint32_t *handles, unsigned nh)
+{
+	static const uint64_t vas[] = { 0, 0x1000, 0x10000000, 0x10020000, 0x7fff000, 8191ull << 27,
+					(1ull << 40) - 0x1000, 1ull << 40, ~0ull, 0x20001800 };
+	static const uint64_t addrs[] = { 0, 0x1000, 0x400000, 63ull << 20, 64ull << 20, ~0ull,
+					  0x3ff000, 1ull << 63 };
+	static const uint64_t sizes[] = { 0, 0x1000, 0x20000, 0x400000, 1ull << 30, ~0ull, 0x1800,
+					  1ull << 40 };
+
+	memset(e, 0, sizeof(*e));
+	e->op = (uint32_t)(rand() % (GPUVM_PV_OP_COUNT + 2));
+	e->handle = rand() % 4 ? handles[(unsigned)rand() % nh] : (uint32_t)rand();
+	if (e->op >= GPUVM_PV_OP_BAR_MAP && rand() % 2)
+		e->handle = rand() % 2 ? 1 : 3;
+	e->flags = rand() % 4 ? (uint32_t)(rand() % 4) : (uint32_t)rand();
+	e->va = rand() % 3 ? pick(vas, sizeof(vas) / 8) + (uint64_t)(rand() % 64) * 0x20000 : (uint64_t)rand() << 12;
+	e->addr = pick(addrs, sizeof(addrs) / 8);
+	e->size = pick(sizes, sizeof(sizes) / 8);
+	if (rand() % 16 == 0)
+		e->reserved[rand() % 3] = 1;
+	e->status = GPUVM_PV_ST_NEW;
+}
+
+static void test_fuzz(void **state)
+{
+	struct pvg g;
+	uint32_t handles[4];
+	char why[256];
+
+	(void)state;
+	srand(12345);
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	pvg_bind_bar1(&g);
+	for (unsigned i = 0; i < 4; i++)
+		handles[i] = pvg_space(&g);
+	for (unsigned round = 0; round < 300; round++) {
+		uint32_t first = (uint32_t)rand() % 4200, count = (uint32_t)rand() % 64;
+
+		if (rand() % 8 == 0)
+			first = (uint32_t)rand();
+		for (uint32_t i = 0; i < count && first + i < PVG_AREA_SIZE / GPUVM_PV_REQ_SIZE; i++)
+			fuzz_entry(pvg_entry(&g, first + i), handles, 4);
+		pvg_ring(&g, first, count);
+		if (!pvg_isolated(&g, why, sizeof(why)))
+			fail_msg("round %u: %s", round, why);
+		/* Keep some spaces alive so that maps keep landing. */
+		for (unsigned i = 0; i < 4; i++)
+			if (!vgpu_pv_space_find(g.v, handles[i]))
+				handles[i] = pvg_space(&g);
+	}
+	assert_isolated(&g);
+	pvg_teardown(&g);
+}
+
+static void test_mode_switch_at_quiescence(void **state)
+{
+	struct pvg g;
+	struct vgpu_info info;
+	uint32_t h;
+	struct gpuvm_pv_req d;
+
+	(void)state;
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	h = pvg_space(&g);
+	assert_int_equal(vgpu_set_mode(g.v, VGPU_MODE_FULL), 0);
+	vgpu_get_info(g.v, &info);
+	assert_int_equal(info.mode, VGPU_MODE_PV);           /* a live space: waits */
+	assert_int_equal(info.pending_mode, VGPU_MODE_FULL);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_PENDING), GPUVM_PV_MODE_FULL);
+	d = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_AS_DESTROY, .handle = h };
+	assert_int_equal(pvg_one(&g, &d, NULL), 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_MODE), GPUVM_PV_MODE_FULL);
+	/* Back to pv-naive: nothing is live, so at once. */
+	assert_int_equal(vgpu_set_mode(g.v, VGPU_MODE_PV_NAIVE), 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_MODE), GPUVM_PV_MODE_PV_NAIVE);
+	/* A guest-requested switch drops what is live. */
+	h = pvg_space(&g);
+	assert_int_not_equal(h, 0);
+	vgpu_set_mode(g.v, VGPU_MODE_PV);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_MODE), GPUVM_PV_MODE_PV_NAIVE);
+	pvg_wr(&g, GPUVM_PV_SWITCH, GPUVM_PV_SWITCH_NOW);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_MODE), GPUVM_PV_MODE_PV);
+	assert_null(vgpu_pv_space_find(g.v, h));
+	vgpu_get_info(g.v, &info);
+	assert_int_equal(info.mode_switches, 3);
+	assert_isolated(&g);
+	pvg_teardown(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_registers_full_mode),
+		cmocka_unit_test(test_map_translate_flush),
+		cmocka_unit_test(test_entry_validation),
+		cmocka_unit_test(test_batch_validation),
+		cmocka_unit_test(test_bar_map),
+		cmocka_unit_test(test_fuzz),
+		cmocka_unit_test(test_mode_switch_at_quiescence),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
