@@ -20,6 +20,7 @@ struct gpusim_config {
 	uint64_t bar1_size;       /* 0 = 256 MiB */
 	uint64_t bar3_size;       /* 0 = 16 MiB */
 	uint32_t timeslice_us;    /* PFIFO timeslice per channel; 0 = 1000 */
+	int audit;                /* enum gpusim_audit_mode at creation */
 };
 
 #define GPUSIM_DEFAULT_VRAM   (1ull << 30)
@@ -35,7 +36,8 @@ void gpusim_destroy(struct gpusim *sim);
 struct gpusim *gpusim_from_hw(struct gpu_hw *hw);
 
 /*
- * Parse "sim[,vram=SIZE][,timeslice=US]" (SIZE with K/M/G suffix) into cfg.
+ * Parse "sim[,vram=SIZE][,timeslice=US][,audit=count|enforce]" (SIZE with
+ * K/M/G suffix) into cfg.
  * Returns 0, or -EINVAL with a message in err (errlen bytes).
  */
 int gpusim_parse_spec(const char *spec, struct gpusim_config *cfg, char *err, size_t errlen);
@@ -62,7 +64,9 @@ void gpusim_audit_mode(struct gpusim *sim, enum gpusim_audit_mode mode);
 int gpusim_audit_set(struct gpusim *sim, unsigned chid, const struct gpusim_range *r, unsigned n);
 void gpusim_audit_clear(struct gpusim *sim, unsigned chid);
 uint64_t gpusim_audit_violations(struct gpusim *sim, unsigned chid);
+/* Every violation since the model was created (clearing a channel keeps them). */
 uint64_t gpusim_audit_total(struct gpusim *sim);
+enum gpusim_audit_mode gpusim_audit_get_mode(struct gpusim *sim);
 
 /* ---- Statistics ---------------------------------------------------------- */
 struct gpusim_stats {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "gpusim.h"
 #include "host.h"
 #include "nvc0/mem.h"
 
@@ -181,12 +182,28 @@ static int host_check_channels(struct gpuvm_host *host, char *why, size_t len)
 	return ret;
 }
 
+/* The oracle: gpusim saw every access the GPU made, whatever we believe. */
+static int host_check_audit(struct gpuvm_host *host, char *why, size_t len)
+{
+	struct gpusim *sim = gpusim_from_hw(host->hw);
+	uint64_t n;
+
+	if (!sim || gpusim_audit_get_mode(sim) == GPUSIM_AUDIT_OFF)
+		return 0;
+	n = gpusim_audit_total(sim);
+	if (!n)
+		return 0;
+	snprintf(why, len, "gpusim audit: %llu GPU accesses outside their VM's memory",
+		 (unsigned long long)n);
+	return -1;
+}
+
 int host_check_isolation(struct gpuvm_host *host, char *why, size_t len)
 {
 	struct vgpu *list[HOST_MAX_VGPUS];
 	unsigned n = 0;
 
-	if (host_check_channels(host, why, len))
+	if (host_check_channels(host, why, len) || host_check_audit(host, why, len))
 		return -1;
 	pthread_mutex_lock(&host->lock);
 	for (unsigned i = 0; i < HOST_MAX_VGPUS; i++)

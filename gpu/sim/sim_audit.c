@@ -46,11 +46,13 @@ uint64_t gpusim_audit_violations(struct gpusim *sim, unsigned chid)
 
 uint64_t gpusim_audit_total(struct gpusim *sim)
 {
-	uint64_t total = 0;
+	/* Cumulative: a channel cleared or reused does not hide what it did. */
+	return atomic_load(&sim->audit_total);
+}
 
-	for (unsigned i = 0; i < NV_PFIFO_CHANNELS; i++)
-		total += atomic_load(&sim->chan[i].violations);
-	return total;
+enum gpusim_audit_mode gpusim_audit_get_mode(struct gpusim *sim)
+{
+	return (enum gpusim_audit_mode)atomic_load(&sim->audit_mode);
 }
 
 bool sim_audit_page_ok(struct gpusim *sim, struct sim_chan *chan, uint64_t phys)

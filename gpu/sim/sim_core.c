@@ -234,6 +234,7 @@ struct gpusim *gpusim_create(const struct gpusim_config *cfg)
 	err = sim_vram_init(sim, sim->cfg.vram_size);
 	if (err)
 		goto err_locks;
+	atomic_store(&sim->audit_mode, sim->cfg.audit);
 	err = sim_gpu_thread_start(sim);
 	if (err)
 		goto err_vram;
@@ -354,8 +355,20 @@ static int parse_spec_option(const char *opt, size_t n, struct gpusim_config *cf
 		cfg->timeslice_us = (uint32_t)v;
 		return 0;
 	}
-	snprintf(err, errlen, "unknown gpusim option '%.*s' (known: vram=SIZE, timeslice=US)",
-		 (int)n, opt);
+	if (n > 6 && !strncmp(opt, "audit=", 6)) {
+		if (n == 11 && !strncmp(opt + 6, "count", 5)) {
+			cfg->audit = GPUSIM_AUDIT_COUNT;
+			return 0;
+		}
+		if (n == 13 && !strncmp(opt + 6, "enforce", 7)) {
+			cfg->audit = GPUSIM_AUDIT_ENFORCE;
+			return 0;
+		}
+		snprintf(err, errlen, "bad audit mode '%.*s' (count or enforce)", (int)(n - 6), opt + 6);
+		return -EINVAL;
+	}
+	snprintf(err, errlen, "unknown gpusim option '%.*s' (known: vram=SIZE, timeslice=US, "
+		 "audit=count|enforce)", (int)n, opt);
 	return -EINVAL;
 }
 
@@ -365,7 +378,8 @@ int gpusim_parse_spec(const char *spec, struct gpusim_config *cfg, char *err, si
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (strncmp(spec, "sim", 3) || (spec[3] && spec[3] != ',')) {
-		snprintf(err, errlen, "unknown GPU '%s' (expected sim[,vram=SIZE][,timeslice=US])", spec);
+		snprintf(err, errlen, "unknown GPU '%s' (expected sim[,vram=SIZE][,timeslice=US]"
+			 "[,audit=count|enforce])", spec);
 		return -EINVAL;
 	}
 	for (p = spec + 3; *p == ',';) {

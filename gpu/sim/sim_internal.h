@@ -190,6 +190,7 @@ struct gpusim {
 	/* audit */
 	pthread_mutex_t audit_lock;
 	atomic_int audit_mode;
+	atomic_uint_fast64_t audit_total;   /* every violation ever, never reset */
 
 	/* statistics (atomics: bumped from both sides) */
 	atomic_uint_fast64_t st_unmodeled_reads, st_unmodeled_writes, st_bad_pramin;

@@ -178,6 +178,7 @@ uint8_t *sim_xlate(struct sim_xlate *x, uint64_t va, unsigned size, bool write)
 	}
 	if (x->slot[s].audit_bad) {
 		atomic_fetch_add(&x->chan->violations, 1);
+		atomic_fetch_add(&sim->audit_total, 1);
 		if (atomic_load(&sim->audit_mode) == GPUSIM_AUDIT_ENFORCE) {
 			reason = NV_FAULT_AUDIT;
 			goto fault;

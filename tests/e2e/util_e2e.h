@@ -34,7 +34,8 @@
 #include <json-c/json.h>
 
 #define E2E_MIB          (UINT64_C(1) << 20)
-#define E2E_GPU_SPEC     "sim,vram=1G"
+/* The audit oracle counts every GPU access outside a VM's memory; check fails on any. */
+#define E2E_GPU_SPEC     "sim,vram=1G,audit=count"
 /* Any one wait: a guest's run, a reply, a state change.  Generous (a loaded
  * 2-CPU machine running the sanitizer build), yet a hang still ends. */
 #define E2E_WAIT_MS      90000

@@ -128,7 +128,7 @@ void e2e_start(struct e2e *e, const char *const *opts)
 	argv[n++] = prog;
 	argv[n++] = (char *)"--foreground";
 	argv[n++] = (char *)"--gpu";
-	argv[n++] = (char *)"sim,vram=512M";
+	argv[n++] = (char *)"sim,vram=512M,audit=count";
 	argv[n++] = (char *)"--socket";
 	argv[n++] = e->sock;
 	argv[n++] = (char *)"--pidfile";
