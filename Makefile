@@ -151,9 +151,17 @@ check-all:
 	$(MAKE) check SANITIZE=1
 	$(MAKE) check-valgrind
 
-# The main job.  Until gpuvmd exists: a verified matrix multiply on gpusim.
-demo: $(BUILD)/bin/gpuvm-run
-	$(BUILD)/bin/gpuvm-run mmul --size 512 --device native
+# gpuvm-fairness is the fairness benchmark under the name users type.
+$(BUILD)/bin/gpuvm-fairness: $(BUILD)/bench/fairness
+	@mkdir -p $(dir $@)
+	ln -sf ../bench/fairness $@
+all: $(BUILD)/bin/gpuvm-fairness
+
+# The main job: gpuvmd on gpusim with four VMs (1 ms and 10 ms kernels)
+# under the credit scheduler; prints shares, Jain's index, utilization and
+# overhead, and writes a plot to build/fairness/.
+demo: $(TOOLS) $(BUILD)/bin/gpuvm-fairness
+	$(BUILD)/bin/gpuvm-fairness
 
 bench: $(BENCHES)
 	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
