@@ -11,11 +11,6 @@
 
 #define MADD_TILE 32u
 
-struct madd_params {
-	uint64_t a, b, c;
-	uint32_t n, pad;
-};
-
 /* R0 col, R1 row, R2-R3 scratch, R4/R6/R8 pointers, R10 n, R12 address, R14-R15 values. */
 static void madd_kernel(struct isa_prog *p)
 {
@@ -62,45 +57,17 @@ static uint64_t madd_check(const float *a, const float *b, const float *c, uint6
 static int madd_gpu(struct gpuvm_ctx *ctx, const float *a, const float *b, float *c, uint32_t n,
 		    unsigned iters, double *secs)
 {
-	uint64_t bytes = (uint64_t)n * n * 4, code[64];
+	uint64_t code[64];
 	uint32_t blocks = (n + MADD_TILE - 1) / MADD_TILE;
 	struct isa_prog prog;
-	struct gpuvm_module *mod;
-	struct madd_params prm;
 	struct gpuvm_launch l = {
 		.grid = { blocks, blocks, 1 },
 		.block = { MADD_TILE, MADD_TILE, 1 },
-		.params = &prm,
-		.param_bytes = sizeof(prm),
 	};
-	gpuvm_devptr d[3];
-	double t0;
-	int err;
 
 	isa_prog_init(&prog, code, 64);
 	madd_kernel(&prog);
-	err = wl_load(ctx, &prog, &mod);
-	if (err)
-		return err;
-	err = wl_alloc(ctx, d, 3, bytes);
-	if (err)
-		goto out_mod;
-	err = gpuvm_memcpy_htod(ctx, d[0], a, bytes);
-	if (!err)
-		err = gpuvm_memcpy_htod(ctx, d[1], b, bytes);
-	prm = (struct madd_params){ d[0], d[1], d[2], n, 0 };
-	t0 = wl_seconds();
-	for (unsigned i = 0; i < iters && !err; i++)
-		err = gpuvm_launch(mod, &l);
-	if (!err)
-		err = gpuvm_ctx_synchronize(ctx);
-	*secs = wl_seconds() - t0;
-	if (!err)
-		err = gpuvm_memcpy_dtoh(ctx, c, d[2], bytes);
-	wl_free(ctx, d, 3);
-out_mod:
-	gpuvm_module_unload(mod);
-	return err;
+	return wl_run_abc(ctx, &prog, &l, n, a, b, c, (uint64_t)n * n * 4, iters, secs);
 }
 
 static int madd_run(struct gpuvm_ctx *ctx, const struct gpuvm_workload_params *p,

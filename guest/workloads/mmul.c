@@ -20,11 +20,6 @@
 #define TILE       32u
 #define TILE_BYTES (TILE * TILE * 4u)
 
-struct mmul_params {
-	uint64_t a, b, c;
-	uint32_t n, pad;
-};
-
 /* Per-thread setup: tile pointers and shared-memory addresses. */
 static void mmul_prologue(struct isa_prog *p)
 {
@@ -129,46 +124,17 @@ static int mmul_check(const float *a, const float *b, const float *c, uint32_t n
 static int mmul_gpu(struct gpuvm_ctx *ctx, const float *a, const float *b, float *c, uint32_t np,
 		    unsigned iters, double *secs)
 {
-	static uint64_t code[256];
-	uint64_t bytes = (uint64_t)np * np * 4;
+	uint64_t code[256];
 	struct isa_prog prog;
-	struct gpuvm_module *mod;
-	struct mmul_params prm;
 	struct gpuvm_launch l = {
 		.grid = { np / TILE, np / TILE, 1 },
 		.block = { TILE, TILE, 1 },
 		.shared_bytes = 2 * TILE_BYTES,
-		.params = &prm,
-		.param_bytes = sizeof(prm),
 	};
-	gpuvm_devptr d[3];
-	double t0;
-	int err;
 
 	isa_prog_init(&prog, code, 256);
 	mmul_kernel(&prog);
-	err = wl_load(ctx, &prog, &mod);
-	if (err)
-		return err;
-	err = wl_alloc(ctx, d, 3, bytes);
-	if (err)
-		goto out_mod;
-	err = gpuvm_memcpy_htod(ctx, d[0], a, bytes);
-	if (!err)
-		err = gpuvm_memcpy_htod(ctx, d[1], b, bytes);
-	prm = (struct mmul_params){ d[0], d[1], d[2], np, 0 };
-	t0 = wl_seconds();
-	for (unsigned i = 0; i < iters && !err; i++)
-		err = gpuvm_launch(mod, &l);
-	if (!err)
-		err = gpuvm_ctx_synchronize(ctx);
-	*secs = wl_seconds() - t0;
-	if (!err)
-		err = gpuvm_memcpy_dtoh(ctx, c, d[2], bytes);
-	wl_free(ctx, d, 3);
-out_mod:
-	gpuvm_module_unload(mod);
-	return err;
+	return wl_run_abc(ctx, &prog, &l, np, a, b, c, (uint64_t)np * np * 4, iters, secs);
 }
 
 /* n x n random values in the top-left of an np x np zero matrix. */

@@ -6,11 +6,6 @@
 
 #include "workload_priv.h"
 
-struct vadd_params {
-	uint64_t a, b, c;
-	uint32_t n, pad;
-};
-
 /* Registers: R0 index, R2-R3 scratch, R4/R6/R8 pointers, R10 n, R12 address, R14-R15 values. */
 static void vadd_kernel(struct isa_prog *p)
 {
@@ -47,40 +42,12 @@ static int vadd_gpu(struct gpuvm_ctx *ctx, const uint32_t *a, const uint32_t *b,
 {
 	uint64_t code[64];
 	struct isa_prog prog;
-	struct gpuvm_module *mod = NULL;
 	struct gpuvm_launch l = { 0 };
-	struct vadd_params prm;
-	gpuvm_devptr d[3];
-	double t0;
-	int err;
 
 	isa_prog_init(&prog, code, 64);
 	vadd_kernel(&prog);
-	err = wl_load(ctx, &prog, &mod);
-	if (err)
-		return err;
-	err = wl_alloc(ctx, d, 3, n * 4);
-	if (err)
-		goto out_mod;
-	err = gpuvm_memcpy_htod(ctx, d[0], a, n * 4);
-	if (!err)
-		err = gpuvm_memcpy_htod(ctx, d[1], b, n * 4);
-	prm = (struct vadd_params){ d[0], d[1], d[2], (uint32_t)n, 0 };
 	wl_grid_1d(n, &l);
-	l.params = &prm;
-	l.param_bytes = sizeof(prm);
-	t0 = wl_seconds();
-	for (unsigned i = 0; i < iters && !err; i++)
-		err = gpuvm_launch(mod, &l);
-	if (!err)
-		err = gpuvm_ctx_synchronize(ctx);
-	*secs = wl_seconds() - t0;
-	if (!err)
-		err = gpuvm_memcpy_dtoh(ctx, c, d[2], n * 4);
-	wl_free(ctx, d, 3);
-out_mod:
-	gpuvm_module_unload(mod);
-	return err;
+	return wl_run_abc(ctx, &prog, &l, (uint32_t)n, a, b, c, n * 4, iters, secs);
 }
 
 static int vadd_run(struct gpuvm_ctx *ctx, const struct gpuvm_workload_params *p,

@@ -125,3 +125,39 @@ void wl_free(struct gpuvm_ctx *ctx, gpuvm_devptr *ptrs, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		gpuvm_mem_free(ctx, ptrs[i]);
 }
+
+int wl_run_abc(struct gpuvm_ctx *ctx, const struct isa_prog *prog, struct gpuvm_launch *l,
+	       uint32_t n, const void *a, const void *b, void *c, uint64_t bytes,
+	       unsigned iters, double *secs)
+{
+	struct gpuvm_module *mod;
+	struct wl_abc_params prm;
+	gpuvm_devptr d[3];
+	double t0;
+	int err;
+
+	err = wl_load(ctx, prog, &mod);
+	if (err)
+		return err;
+	err = wl_alloc(ctx, d, 3, bytes);
+	if (err)
+		goto out_mod;
+	err = gpuvm_memcpy_htod(ctx, d[0], a, bytes);
+	if (!err)
+		err = gpuvm_memcpy_htod(ctx, d[1], b, bytes);
+	prm = (struct wl_abc_params){ d[0], d[1], d[2], n, 0 };
+	l->params = &prm;
+	l->param_bytes = sizeof(prm);
+	t0 = wl_seconds();
+	for (unsigned i = 0; i < iters && !err; i++)
+		err = gpuvm_launch(mod, l);
+	if (!err)
+		err = gpuvm_ctx_synchronize(ctx);
+	*secs = wl_seconds() - t0;
+	if (!err)
+		err = gpuvm_memcpy_dtoh(ctx, c, d[2], bytes);
+	wl_free(ctx, d, 3);
+out_mod:
+	gpuvm_module_unload(mod);
+	return err;
+}

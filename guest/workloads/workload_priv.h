@@ -43,4 +43,22 @@ int wl_report(struct gpuvm_workload_result *r, bool verified, double seconds, do
 int wl_alloc(struct gpuvm_ctx *ctx, gpuvm_devptr *ptrs, unsigned n, uint64_t size);
 void wl_free(struct gpuvm_ctx *ctx, gpuvm_devptr *ptrs, unsigned n);
 
+/*
+ * The parameters of the kernels that read two buffers and write a third
+ * (vadd, madd, mmul): constant bank 0 from offset 0.
+ */
+struct wl_abc_params {
+	uint64_t a, b, c;
+	uint32_t n, pad;
+};
+
+/*
+ * Load the kernel, copy a and b (bytes each) in, launch it iters times with
+ * {A, B, C, n} as parameters, synchronise and copy c out.  *secs is the time
+ * of the launches and the synchronisation.  l gives the launch geometry.
+ */
+int wl_run_abc(struct gpuvm_ctx *ctx, const struct isa_prog *prog, struct gpuvm_launch *l,
+	       uint32_t n, const void *a, const void *b, void *c, uint64_t bytes,
+	       unsigned iters, double *secs);
+
 #endif
