@@ -514,20 +514,31 @@ static int op_sched(struct control *c, const struct ctl_request *req,
 	return 0;
 }
 
-/* {"name","id","weight","cap"} of one vGPU, appended to arr. */
-static int sched_credit_entry(struct json_object *arr, struct vgpu *v)
+/* A new object with {"name","id","weight","cap"} of v; its figures in *st. */
+static struct json_object *sched_entry_new(struct vgpu *v, struct sched_vm_stats *st)
 {
 	struct json_object *e = json_object_new_object();
-	struct sched_vm_stats st;
 	struct vgpu_info info;
 
 	vgpu_get_info(v, &info);
-	vgpu_sched_stats(v, &st);
-	if (!e || add_obj(e, "name", json_object_new_string(info.name)) ||
-	    add_obj(e, "id", json_object_new_uint64(info.id)) ||
-	    add_obj(e, "weight", json_object_new_uint64(st.weight)) ||
-	    add_obj(e, "cap", json_object_new_uint64(st.cap)) ||
-	    json_object_array_add(arr, e)) {
+	vgpu_sched_stats(v, st);
+	if (e && (add_obj(e, "name", json_object_new_string(info.name)) ||
+		  add_obj(e, "id", json_object_new_uint64(info.id)) ||
+		  add_obj(e, "weight", json_object_new_uint64(st->weight)) ||
+		  add_obj(e, "cap", json_object_new_uint64(st->cap)))) {
+		json_object_put(e);
+		e = NULL;
+	}
+	return e;
+}
+
+/* {"name","id","weight","cap"} of one vGPU, appended to arr. */
+static int sched_credit_entry(struct json_object *arr, struct vgpu *v)
+{
+	struct sched_vm_stats st;
+	struct json_object *e = sched_entry_new(v, &st);
+
+	if (!e || json_object_array_add(arr, e)) {
 		json_object_put(e);
 		return -1;
 	}
@@ -574,17 +585,10 @@ static int op_sched_credit(struct control *c, const struct ctl_request *req,
 /* One vGPU's scheduling figures (sched_vm_stats), appended to arr. */
 static int stats_entry(struct json_object *arr, struct vgpu *v)
 {
-	struct json_object *e = json_object_new_object();
 	struct sched_vm_stats st;
-	struct vgpu_info info;
+	struct json_object *e = sched_entry_new(v, &st);
 
-	vgpu_get_info(v, &info);
-	vgpu_sched_stats(v, &st);
-	if (!e || add_obj(e, "name", json_object_new_string(info.name)) ||
-	    add_obj(e, "id", json_object_new_uint64(info.id)) ||
-	    add_obj(e, "weight", json_object_new_uint64(st.weight)) ||
-	    add_obj(e, "cap", json_object_new_uint64(st.cap)) ||
-	    add_obj(e, "gpu_ns", json_object_new_uint64(st.gpu_ns)) ||
+	if (!e || add_obj(e, "gpu_ns", json_object_new_uint64(st.gpu_ns)) ||
 	    add_obj(e, "share_100ms", json_ratio(st.share_100ms)) ||
 	    add_obj(e, "share_1s", json_ratio(st.share_1s)) ||
 	    add_obj(e, "queued", json_object_new_uint64(st.queued)) ||
