@@ -187,6 +187,11 @@ void vgpu_bar_bind(struct vgpu *v, struct vgpu_bar *bar, uint32_t val);
 void vgpu_bar_unbind(struct vgpu *v, struct vgpu_bar *bar);
 /* Rebuild the exported remap table if mappings or tracking changed. */
 void vgpu_remap_refresh(struct vgpu *v, bool force);
+/*
+ * Only pages [first, first + n) of one BAR changed in its shadow: refresh
+ * those, or everything if page tracking changed since the last refresh.
+ */
+void vgpu_remap_refresh_range(struct vgpu *v, struct vgpu_bar *bar, uint64_t first, uint64_t n);
 int vgpu_remap_init(struct vgpu *v);
 void vgpu_remap_fini(struct vgpu *v);
 

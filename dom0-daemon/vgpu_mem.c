@@ -187,15 +187,48 @@ void vgpu_remap_fini(struct vgpu *v)
 	v->remap_fd = -1;
 }
 
+/* What the guest may reach directly for one BAR page: mapped, never a tracked page. */
+static uint32_t remap_entry(struct vgpu *v, const struct vgpu_bar *bar, uint32_t page)
+{
+	uint32_t e = bar->svm ? bar->svm->bar_xlate[page] : 0;
+
+	if (e && (!v->opt_remap || page_track_kinds(&v->track, e - 1)))
+		return 0;
+	return e;
+}
+
+static void remap_pages(struct vgpu *v, struct vgpu_bar *bar, uint32_t first, uint32_t end)
+{
+	for (uint32_t p = first; p < end; p++) {
+		uint32_t e = remap_entry(v, bar, p);
+
+		if (__atomic_load_n(&bar->remap[p], __ATOMIC_RELAXED) != e)
+			__atomic_store_n(&bar->remap[p], e, __ATOMIC_RELEASE);
+	}
+}
+
+#define REMAP_CHUNK 16u     /* pages compared at once when looking for mapped ones */
+
+/* Whether a chunk is unmapped in the shadow and in the table: nothing to do there. */
+static bool chunk_empty(const uint32_t *xlate, const uint32_t *remap)
+{
+	uint32_t any = 0;
+
+	for (unsigned i = 0; i < REMAP_CHUNK; i++)
+		any |= (xlate ? xlate[i] : 0) | __atomic_load_n(&remap[i], __ATOMIC_RELAXED);
+	return !any;
+}
+
+/* The whole BAR; most of it is unmapped, so empty chunks are skipped cheaply. */
 static void vgpu_remap_bar(struct vgpu *v, struct vgpu_bar *bar)
 {
-	for (uint32_t p = 0; p < bar->pages; p++) {
-		uint32_t e = bar->svm ? bar->svm->bar_xlate[p] : 0;
+	const uint32_t *xlate = bar->svm ? bar->svm->bar_xlate : NULL;
+	uint32_t p = 0;
 
-		if (e && (!v->opt_remap || page_track_kinds(&v->track, e - 1)))
-			e = 0;
-		__atomic_store_n(&bar->remap[p], e, __ATOMIC_RELEASE);
-	}
+	for (; p + REMAP_CHUNK <= bar->pages; p += REMAP_CHUNK)
+		if (!chunk_empty(xlate ? xlate + p : NULL, bar->remap + p))
+			remap_pages(v, bar, p, p + REMAP_CHUNK);
+	remap_pages(v, bar, p, bar->pages);
 }
 
 void vgpu_remap_refresh(struct vgpu *v, bool force)
@@ -205,4 +238,15 @@ void vgpu_remap_refresh(struct vgpu *v, bool force)
 	vgpu_remap_bar(v, &v->bar1);
 	vgpu_remap_bar(v, &v->bar3);
 	v->remap_changes = v->track.changes;
+}
+
+void vgpu_remap_refresh_range(struct vgpu *v, struct vgpu_bar *bar, uint64_t first, uint64_t n)
+{
+	if (!v->remap)
+		return;
+	if (v->track.changes != v->remap_changes || first >= bar->pages) {
+		vgpu_remap_refresh(v, true);
+		return;
+	}
+	remap_pages(v, bar, (uint32_t)first, (uint32_t)(n < bar->pages - first ? first + n : bar->pages));
 }
