@@ -327,6 +327,8 @@ int nvc0_pv_send(struct gpuvm_device *dev);
 int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r);
 /* Handle made by the last address-space creation. */
 uint32_t nvc0_pv_result(struct gpuvm_device *dev);
+/* Whether the last doorbell was refused because the vGPU had left the pv modes. */
+bool nvc0_pv_switched(struct gpuvm_device *dev);
 
 /* ---- nvc0_device.c: the device --------------------------------------------------- */
 struct gpuvm_device {

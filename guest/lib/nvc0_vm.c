@@ -20,8 +20,8 @@ static int hw_vm_flush(struct nvc0_vm *vm);
 
 /* ---- the public interface: dispatch to the VM's ops ---------------------------- */
 
-int nvc0_vm_init(struct gpuvm_device *dev, struct nvc0_vm *vm, const char *name,
-		 uint64_t va_base, uint64_t limit, bool bar_vm)
+static int vm_init_once(struct gpuvm_device *dev, struct nvc0_vm *vm, const char *name,
+			uint64_t va_base, uint64_t limit, bool bar_vm)
 {
 	const struct nvc0_vm_ops *pv = bar_vm ? nvc0_pv_bar_vm_ops() : nvc0_pv_vm_ops(dev);
 	int err;
@@ -39,6 +39,18 @@ int nvc0_vm_init(struct gpuvm_device *dev, struct nvc0_vm *vm, const char *name,
 		range_fini(&vm->va);
 		memset(vm, 0, sizeof(*vm));
 	}
+	return err;
+}
+
+int nvc0_vm_init(struct gpuvm_device *dev, struct nvc0_vm *vm, const char *name,
+		 uint64_t va_base, uint64_t limit, bool bar_vm)
+{
+	int err = vm_init_once(dev, vm, name, va_base, limit, bar_vm);
+
+	/* A mode switch can apply between reading MODE and the first request
+	 * (nothing of ours was live yet): the daemon refused it, ask again. */
+	if (err && !bar_vm && nvc0_pv_switched(dev))
+		err = vm_init_once(dev, vm, name, va_base, limit, bar_vm);
 	return err;
 }
 

@@ -172,6 +172,16 @@ int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r)
 	return err ? err : nvc0_pv_send(dev);
 }
 
+bool nvc0_pv_switched(struct gpuvm_device *dev)
+{
+	bool switched;
+
+	nvc0_lock(dev);
+	switched = dev->pv.last_status == -EPERM;
+	nvc0_unlock(dev);
+	return switched;
+}
+
 uint32_t nvc0_pv_result(struct gpuvm_device *dev)
 {
 	return pv_rd(dev, GPUVM_PV_RESULT);

@@ -28,8 +28,11 @@ static int run_workload(const char *spec, const char *name, uint64_t size)
 	struct gpuvm_ctx *ctx = NULL;
 	int err = gpuvm_ctx_open(spec, NULL, &ctx);
 
-	if (err)
+	/* Report a failed open too, before anything else can overwrite its message. */
+	if (err) {
+		print_error("opening a context on %s: %s (%s)\n", spec, gpuvm_strerror(err), gpuvm_last_error());
 		return err;
+	}
 	err = gpuvm_workload_find(name)->run(ctx, &p, &r);
 	gpuvm_ctx_destroy(ctx);
 	if (err)
