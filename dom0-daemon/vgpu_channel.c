@@ -131,7 +131,17 @@ static int chan_bind(struct vgpu *v, struct vgpu_chan *c, unsigned vchid, uint64
 	return 0;
 }
 
-int vgpu_chan_bind_pv(struct vgpu *v, unsigned vchid, uint64_t ginst, uint64_t pd)
+/* Undo what GPUVM_PV_CHAN_RUN did, so that the channel id starts clean again. */
+static void chan_pv_run_clear(struct vgpu_chan *c)
+{
+	if (!c->pv_run)
+		return;
+	c->pv_run = false;
+	c->listed = false;
+	c->ctrl_reg = 0;
+}
+
+int vgpu_chan_bind_pv(struct vgpu *v, unsigned vchid, uint64_t ginst, uint64_t pd, bool run)
 {
 	struct vgpu_chan *c = &v->chan[vchid];
 	int err;
@@ -139,12 +149,29 @@ int vgpu_chan_bind_pv(struct vgpu *v, unsigned vchid, uint64_t ginst, uint64_t p
 	chan_unbind(v, c);
 	c->inst_reg = NV_CHAN_INST_VALID | (uint32_t)(ginst >> 12);
 	c->pv_pd = pd;
+	if (run) {
+		/* What the guest's CHAN_CTRL write and runlist update would do,
+		 * with one runlist update on the GPU instead of two traps' worth. */
+		c->pv_run = true;
+		c->listed = true;
+		c->ctrl_reg = NV_CHAN_CTRL_RUNNABLE;
+	}
 	err = chan_bind(v, c, vchid, ginst);
 	if (err) {
 		chan_unbind(v, c);
+		chan_pv_run_clear(c);
 		c->inst_reg = 0;
 	}
 	return err;
+}
+
+void vgpu_chan_unbind_pv(struct vgpu *v, unsigned vchid)
+{
+	struct vgpu_chan *c = &v->chan[vchid];
+
+	chan_unbind(v, c);      /* takes it off the GPU: runlist, stop, preempt */
+	chan_pv_run_clear(c);
+	c->inst_reg = 0;
 }
 
 uint32_t vgpu_chan_read(struct vgpu *v, uint32_t reg)
@@ -265,7 +292,7 @@ void vgpu_userd_written(struct vgpu *v, uint64_t g, uint32_t val)
 		struct vgpu_chan *c = &v->chan[i];
 
 		if (c->pchid >= 0 && c->userd_tracked && g == c->guserd + NV_USERD_GP_PUT)
-			vgpu_submit_put(v, i, val);
+			(void)vgpu_submit_put(v, i, val);   /* a dropped GP_PUT is logged there */
 	}
 }
 

@@ -45,6 +45,7 @@ struct vgpu_chan {
 	uint64_t shadow_userd;
 	struct shadow_vm *svm;
 	uint64_t pv_pd;             /* PV channel: the daemon's page directory, else 0 */
+	bool pv_run;                /* bound with GPUVM_PV_CHAN_RUN: listed and runnable by the bind */
 	/* submission (vgpu_submit.c) */
 	uint32_t gen;               /* bumped at every bind: stale work is dropped */
 	uint64_t gring_va;          /* the guest's GPFIFO ring (GPU virtual) */
@@ -224,7 +225,8 @@ void vgpu_submit_bind(struct vgpu *v, unsigned vchid);
 void vgpu_submit_unbind(struct vgpu *v, unsigned vchid);
 /* RAMFC words the shadow instance block gets instead of the guest's GP_BASE. */
 void vgpu_submit_ramfc(struct vgpu *v, unsigned vchid, uint32_t *gp_lo, uint32_t *gp_hi);
-void vgpu_submit_put(struct vgpu *v, unsigned vchid, uint32_t put);
+/* 0, -EIO if the channel was killed, -EAGAIN if the scheduler's queue is full. */
+int vgpu_submit_put(struct vgpu *v, unsigned vchid, uint32_t put);
 extern const struct sched_owner_ops vgpu_sched_ops;
 
 /* ---- para-virtual interface (vgpu_pv.c, vgpu_pv_space.c) ---------------------------- */
@@ -250,7 +252,10 @@ int vgpu_pv_check(struct vgpu *v, char *why, size_t len);
 /* PTE writes on the guest's own BAR1/BAR3 tables, validated (vgpu_pv_bar.c). */
 int vgpu_pv_bar_map(struct vgpu *v, const struct gpuvm_pv_req *r, bool map);
 /* Bind a virtual channel on a PV space (vgpu_channel.c). */
-int vgpu_chan_bind_pv(struct vgpu *v, unsigned vchid, uint64_t ginst, uint64_t pd);
+/* run: also make it runnable and put it on the vGPU's runlist (GPUVM_PV_CHAN_RUN). */
+int vgpu_chan_bind_pv(struct vgpu *v, unsigned vchid, uint64_t ginst, uint64_t pd, bool run);
+/* Off the GPU and unbound; a GPUVM_PV_CHAN_RUN channel also leaves the vGPU's runlist. */
+void vgpu_chan_unbind_pv(struct vgpu *v, unsigned vchid);
 
 /* ---- interrupts (vgpu_irq.c) ---------------------------------------------------------- */
 bool vgpu_irq_read(struct vgpu *v, uint32_t reg, uint32_t *val);

@@ -10,6 +10,7 @@
  * nothing, the others still run.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "log.h"
@@ -29,10 +30,13 @@ static uint32_t max_batch(const struct vgpu *v)
 	}
 }
 
+/* pv-naive stays the plain one-request-per-doorbell interface it is measured as. */
+#define PV_FAST_PATHS (GPUVM_PV_F_RUN | GPUVM_PV_F_CHAN_RUN | GPUVM_PV_F_SUBMIT | GPUVM_PV_F_BAR_COHERENT)
+
 static uint32_t features(const struct vgpu *v)
 {
 	if (v->cfg.mode == VGPU_MODE_PV)
-		return GPUVM_PV_F_OPS | GPUVM_PV_F_BATCH | GPUVM_PV_F_DAEMON_PT;
+		return GPUVM_PV_F_OPS | GPUVM_PV_F_BATCH | GPUVM_PV_F_DAEMON_PT | PV_FAST_PATHS;
 	if (v->cfg.mode == VGPU_MODE_PV_NAIVE)
 		return GPUVM_PV_F_OPS | GPUVM_PV_F_DAEMON_PT;
 	return 0;
@@ -48,26 +52,52 @@ static int req_reserved_zero(const struct gpuvm_pv_req *r)
 static int do_chan_bind(struct vgpu *v, const struct gpuvm_pv_req *r)
 {
 	struct vgpu_pv_space *s = vgpu_pv_space_find(v, r->handle);
+	bool run = r->flags & GPUVM_PV_CHAN_RUN;
+	uint32_t vchid = r->flags & ~GPUVM_PV_CHAN_RUN;
 
 	if (!s)
 		return -ENOENT;
-	if (r->flags >= v->cfg.channels)
+	if (vchid >= v->cfg.channels || (run && !(features(v) & GPUVM_PV_F_CHAN_RUN)))
 		return -EINVAL;
-	if (v->chan[r->flags].pchid >= 0)
+	if (v->chan[vchid].pchid >= 0)
 		return -EBUSY;
 	if ((r->addr & (NV_INST_SIZE - 1)) || !vgpu_gphys_ok(v, r->addr, NV_INST_SIZE))
 		return -EFAULT;
-	return vgpu_chan_bind_pv(v, r->flags, r->addr, s->pd);
+	return vgpu_chan_bind_pv(v, vchid, r->addr, s->pd, run);
+}
+
+/* The PV channel vchid names, or NULL. */
+static struct vgpu_chan *pv_chan(struct vgpu *v, uint32_t vchid)
+{
+	if (vchid >= v->cfg.channels || v->chan[vchid].pchid < 0 || !v->chan[vchid].pv_pd)
+		return NULL;
+	return &v->chan[vchid];
 }
 
 static int do_chan_unbind(struct vgpu *v, const struct gpuvm_pv_req *r)
 {
 	if (r->flags >= v->cfg.channels)
 		return -EINVAL;
-	if (v->chan[r->flags].pchid < 0 || !v->chan[r->flags].pv_pd)
+	if (!pv_chan(v, r->flags))
 		return -ENOENT;
-	vgpu_chan_write(v, NV_PFIFO_CHAN_INST(r->flags), 0);
+	vgpu_chan_unbind_pv(v, r->flags);
 	return 0;
+}
+
+/* GP_PUT through a request: the same path as the guest's USERD write, the scheduler's. */
+static int do_submit(struct vgpu *v, const struct gpuvm_pv_req *r)
+{
+	struct vgpu_chan *c;
+
+	if (!(features(v) & GPUVM_PV_F_SUBMIT) || r->handle || r->addr || r->size ||
+	    r->flags >= v->cfg.channels)
+		return -EINVAL;
+	c = pv_chan(v, r->flags);
+	if (!c)
+		return -ENOENT;
+	if (r->va >= (1ull << c->gring_order))
+		return -EINVAL;
+	return vgpu_submit_put(v, r->flags, (uint32_t)r->va);
 }
 
 static int run_request(struct vgpu *v, struct gpuvm_pv_req *r)
@@ -100,6 +130,8 @@ static int run_request(struct vgpu *v, struct gpuvm_pv_req *r)
 		return vgpu_pv_bar_map(v, r, true);
 	case GPUVM_PV_OP_BAR_UNMAP:
 		return vgpu_pv_bar_map(v, r, false);
+	case GPUVM_PV_OP_SUBMIT:
+		return do_submit(v, r);
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -132,6 +164,41 @@ static int32_t batch_check(struct vgpu *v, uint32_t count)
 	if (v->pv.first >= entries || count > entries - v->pv.first)
 		return -EOVERFLOW;
 	return batch_overlaps_tracked(v, count) ? -EBUSY : 0;
+}
+
+/*
+ * The RUN register: the batch is the entries from FIRST still marked
+ * GPUVM_PV_ST_NEW, so that one trapped read both rings and answers.  Only
+ * the status words are looked at here; the batch is then checked and run
+ * exactly as a doorbell of that count (each entry copied once).
+ */
+static uint32_t new_entries(struct vgpu *v)
+{
+	uint64_t entries = v->pv.area_size / GPUVM_PV_REQ_SIZE;
+	uint32_t n = 0;
+
+	if (!mode_is_pv(v) || v->pv.first >= entries)
+		return 0;
+	for (uint64_t i = v->pv.first; i < entries && n < max_batch(v); i++, n++) {
+		uint64_t at = v->pv.area + i * GPUVM_PV_REQ_SIZE + offsetof(struct gpuvm_pv_req, status);
+
+		if ((int32_t)vgpu_gmem_rd32(v, at) != GPUVM_PV_ST_NEW)
+			break;
+	}
+	return n;
+}
+
+static void doorbell(struct vgpu *v, uint32_t count);
+
+static uint32_t run_read(struct vgpu *v)
+{
+	if (!(features(v) & GPUVM_PV_F_RUN)) {
+		v->pv.status = mode_is_pv(v) ? -EOPNOTSUPP : -EPERM;
+		atomic_fetch_add_explicit(&v->st_pv_errors, 1, memory_order_relaxed);
+		return (uint32_t)v->pv.status;
+	}
+	doorbell(v, new_entries(v));
+	return (uint32_t)v->pv.status;
 }
 
 static void doorbell(struct vgpu *v, uint32_t count)
@@ -192,6 +259,7 @@ uint32_t vgpu_pv_read(struct vgpu *v, uint32_t off)
 	case GPUVM_PV_FIRST: return v->pv.first;
 	case GPUVM_PV_STATUS: return (uint32_t)v->pv.status;
 	case GPUVM_PV_RESULT: return v->pv.result;
+	case GPUVM_PV_RUN: return run_read(v);
 	default: return 0;
 	}
 }

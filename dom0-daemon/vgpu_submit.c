@@ -120,21 +120,24 @@ void vgpu_submit_unbind(struct vgpu *v, unsigned vchid)
 
 /* ---- the guest's doorbell ----------------------------------------------------------------- */
 
-void vgpu_submit_put(struct vgpu *v, unsigned vchid, uint32_t put)
+int vgpu_submit_put(struct vgpu *v, unsigned vchid, uint32_t put)
 {
 	struct vgpu_chan *c = &v->chan[vchid];
 	uint32_t mask = (1u << c->gring_order) - 1;
 
 	put &= mask;
-	if (put == c->guest_put || c->killed)
-		return;
+	if (c->killed)
+		return -EIO;
+	if (put == c->guest_put)
+		return 0;
 	if (sched_submit(v->host->sched, v->sc, vchid, c->gen, c->guest_put, put)) {
 		gpuvm_log(GPUVM_LOG_WARN, "vgpu %s: channel %u: submission queue full, GP_PUT %u dropped",
 			  v->cfg.name, vchid, put);
-		return;
+		return -EAGAIN;
 	}
 	c->guest_put = put;
 	atomic_fetch_add_explicit(&v->st_submissions, 1, memory_order_relaxed);
+	return 0;
 }
 
 /* ---- release ------------------------------------------------------------------------------- */

@@ -42,6 +42,9 @@
 					 *     negative errno: batch refused, nothing done */
 #define GPUVM_PV_RESULT         0x030   /* RO  handle made by the last AS_CREATE that succeeded */
 #define GPUVM_PV_SWITCH         0x034   /* WO  GPUVM_PV_SWITCH_NOW: apply the pending mode now */
+#define GPUVM_PV_RUN            0x038   /* RO  (GPUVM_PV_F_RUN) run the entries from FIRST whose
+					 *     status is GPUVM_PV_ST_NEW, up to the first that is
+					 *     not; returns what STATUS then holds */
 
 #define GPUVM_PV_MODE_FULL      0u
 #define GPUVM_PV_MODE_PV_NAIVE  1u
@@ -50,6 +53,11 @@
 #define GPUVM_PV_F_OPS          (1u << 0)   /* the operations below are served (pv modes) */
 #define GPUVM_PV_F_BATCH        (1u << 1)   /* more than one entry per doorbell */
 #define GPUVM_PV_F_DAEMON_PT    (1u << 2)   /* channel page tables are the daemon's */
+/* Version 1 extensions (pv mode only; a guest uses each only if its bit is set): */
+#define GPUVM_PV_F_RUN          (1u << 3)   /* the RUN register: a batch in one read */
+#define GPUVM_PV_F_CHAN_RUN     (1u << 4)   /* CHAN_BIND takes GPUVM_PV_CHAN_RUN */
+#define GPUVM_PV_F_SUBMIT       (1u << 5)   /* the SUBMIT operation */
+#define GPUVM_PV_F_BAR_COHERENT (1u << 6)   /* BAR writes need no BAR flush */
 
 #define GPUVM_PV_SWITCH_NOW     0x53574954u /* "TIWS": drop every channel and space, switch */
 
@@ -82,6 +90,7 @@ enum gpuvm_pv_op {
 	GPUVM_PV_OP_CHAN_UNBIND = 7,/* flags = vchid */
 	GPUVM_PV_OP_BAR_MAP = 8,    /* handle = BAR (1 or 3), va = BAR offset, addr, size, flags */
 	GPUVM_PV_OP_BAR_UNMAP = 9,  /* handle = BAR, va = BAR offset, size, flags (page size) */
+	GPUVM_PV_OP_SUBMIT = 10,    /* (GPUVM_PV_F_SUBMIT) flags = vchid, va = new GP_PUT */
 	GPUVM_PV_OP_COUNT
 };
 
@@ -90,5 +99,10 @@ enum gpuvm_pv_op {
 #define GPUVM_PV_MAP_FLAGS      (GPUVM_PV_MAP_LARGE | GPUVM_PV_MAP_RO)
 
 #define GPUVM_PV_VA_MAX         (1ull << 40)
+
+/* CHAN_BIND flags: the virtual channel id, and (GPUVM_PV_F_CHAN_RUN) this bit:
+ * the channel is also made runnable and put on the vGPU's runlist; its
+ * CHAN_UNBIND then takes it off the runlist again. */
+#define GPUVM_PV_CHAN_RUN       (1u << 31)
 
 #endif

@@ -7,6 +7,7 @@
  *   BAR1  maps USERD pages (the submission doorbell), the channels' rings,
  *         pushbuffers and fence pages, and buffers the CPU copies through.
  */
+#include "gpuvm_pv.h"
 #include "nvc0_driver.h"
 
 #define BAR_FLUSH_WAIT_MS 1000
@@ -102,6 +103,9 @@ int nvc0_bar1_read(struct gpuvm_device *dev, uint64_t off, void *buf, size_t len
 /* Push posted BAR writes to memory before the GPU is told to look at them. */
 void nvc0_bar_flush(struct gpuvm_device *dev)
 {
+	/* A vGPU that says its BAR writes are coherent has nothing to flush. */
+	if (nvc0_pv_has(dev, GPUVM_PV_F_BAR_COHERENT))
+		return;
 	nvc0_wr32(dev, NV_BAR_FLUSH, NV_BAR_FLUSH_TRIGGER);
 	nvc0_wait_reg(dev, NV_BAR_FLUSH, NV_BAR_FLUSH_BUSY, 0, BAR_FLUSH_WAIT_MS, "BAR flush");
 }

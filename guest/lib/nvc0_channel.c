@@ -99,11 +99,12 @@ static int chan_register(struct nvc0_channel *chan)
 	err = chan->ops->bind(chan);
 	if (err)
 		return err;
-	nvc0_wr32(dev, NV_PFIFO_CHAN_CTRL(chan->chid), 0x001f0000u | NV_CHAN_CTRL_RUNNABLE);
+	if (!chan->ops->bind_runs)
+		nvc0_wr32(dev, NV_PFIFO_CHAN_CTRL(chan->chid), 0x001f0000u | NV_CHAN_CTRL_RUNNABLE);
 	nvc0_lock(dev);    /* other threads' runlist updates read the flag */
 	chan->registered = true;
 	nvc0_unlock(dev);
-	return nvc0_fifo_runlist_update(dev);
+	return chan->ops->bind_runs ? GPUVM_OK : nvc0_fifo_runlist_update(dev);
 }
 
 /*
@@ -123,6 +124,12 @@ static void chan_unregister(struct nvc0_channel *chan, bool kill)
 	}
 	chan->registered = false;
 	nvc0_unlock(dev);
+	if (chan->ops->bind_runs) {
+		/* The unbind takes it off the runlist, stops and preempts it, and
+		 * unbinds it before the preempt, so a running kernel is aborted. */
+		chan->ops->unbind(chan);
+		return;
+	}
 	nvc0_fifo_runlist_update(dev);
 	nvc0_wr32(dev, NV_PFIFO_CHAN_CTRL(chan->chid), 0);
 	if (kill)

@@ -63,6 +63,7 @@ struct nvc0_bo {
 	uint64_t va;
 	bool bar1_mapped;
 	uint64_t bar1;
+	unsigned bar1_shift;    /* page size of the BAR1 mapping (nvc0_pv_bar1_shift) */
 };
 
 /* ---- nvc0_vm.c: GPU virtual memory --------------------------------------------- */
@@ -79,6 +80,11 @@ struct nvc0_chan_ops {
 	int (*bind)(struct nvc0_channel *chan);     /* point the channel table at inst */
 	void (*unbind)(struct nvc0_channel *chan);
 	int (*before_kick)(struct nvc0_channel *chan);  /* page-table work due before GP_PUT */
+	/* Optional: tell the GPU about new GPFIFO entries; NULL = write GP_PUT in USERD. */
+	int (*submit)(struct nvc0_channel *chan, uint32_t put);
+	/* bind also makes the channel runnable and lists it, and unbind takes it
+	 * off the GPU (runlist, stop, preempt): no CHAN_CTRL or runlist writes. */
+	bool bind_runs;
 };
 
 struct nvc0_vm_ops {
@@ -308,7 +314,8 @@ struct nvc0_pv {
 	uint32_t max_batch;
 	struct nvc0_bo area;            /* request area in VRAM, through BAR1 */
 	bool area_ready;
-	struct gpuvm_pv_req *queue;     /* requests not yet sent (pv mode batches) */
+	uint32_t features;              /* GPUVM_PV_F_* of the current mode */
+	struct gpuvm_pv_req *queue;     /* requests not yet sent (pv mode batches), + terminator */
 	unsigned queued;
 	int32_t last_status;            /* STATUS of the last doorbell */
 	uint64_t doorbells, requests;   /* statistics */
@@ -324,9 +331,12 @@ uint32_t nvc0_pv_mode(struct gpuvm_device *dev);
 /* Queue a request (sent at once in pv-naive), send the queue, or both. */
 int nvc0_pv_queue(struct gpuvm_device *dev, const struct gpuvm_pv_req *r);
 int nvc0_pv_send(struct gpuvm_device *dev);
-int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r);
-/* Handle made by the last address-space creation. */
-uint32_t nvc0_pv_result(struct gpuvm_device *dev);
+/* Queue r and send the queue; *handle (if not NULL) is r's handle as the daemon left it. */
+int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r, uint32_t *handle);
+/* Whether the vGPU offers a GPUVM_PV_F_* extension now (false off a pv mode). */
+bool nvc0_pv_has(struct gpuvm_device *dev, uint32_t feature);
+/* Page size for a new BAR1 mapping of a buffer whose own page size is page_shift. */
+unsigned nvc0_pv_bar1_shift(struct gpuvm_device *dev, unsigned page_shift);
 /* Whether the last doorbell was refused because the vGPU had left the pv modes. */
 bool nvc0_pv_switched(struct gpuvm_device *dev);
 

@@ -154,7 +154,10 @@ int nvc0_pb_kick(struct nvc0_channel *chan)
 	chan->pb_put += bytes;
 	put = (chan->gp_put + 1) & (GP_ENTRIES - 1);
 	/* The doorbell. */
-	err = nvc0_bar1_write(chan->dev, chan->userd_bar1 + NV_USERD_GP_PUT, &put, 4);
+	if (chan->ops->submit)
+		err = chan->ops->submit(chan, put);
+	else
+		err = nvc0_bar1_write(chan->dev, chan->userd_bar1 + NV_USERD_GP_PUT, &put, 4);
 	if (!err)
 		chan->gp_put = put;
 out:

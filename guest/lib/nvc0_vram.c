@@ -103,9 +103,12 @@ int nvc0_bo_map_bar1(struct nvc0_bo *bo)
 	if (bo->bar1_mapped)
 		return GPUVM_OK;
 	nvc0_lock(dev);
+	/* Kept with the mapping: the unmap must clear PTEs of the same size,
+	 * whichever path (PV or the driver's own) it takes then. */
+	bo->bar1_shift = nvc0_pv_bar1_shift(dev, bo->page_shift);
 	err = nvc0_vm_get_va(&dev->bar1.vm, bo->size, bo->page_shift, &off);
 	if (!err) {
-		err = nvc0_vm_map(&dev->bar1.vm, off, bo->phys, bo->size, bo->page_shift, false);
+		err = nvc0_vm_map(&dev->bar1.vm, off, bo->phys, bo->size, bo->bar1_shift, false);
 		if (err)
 			nvc0_vm_put_va(&dev->bar1.vm, off, bo->size);
 	}
@@ -122,7 +125,7 @@ static void bo_unmap_bar1(struct nvc0_bo *bo)
 	struct gpuvm_device *dev = bo->dev;
 
 	nvc0_lock(dev);
-	nvc0_vm_unmap(&dev->bar1.vm, bo->bar1, bo->size, bo->page_shift);
+	nvc0_vm_unmap(&dev->bar1.vm, bo->bar1, bo->size, bo->bar1_shift);
 	nvc0_vm_put_va(&dev->bar1.vm, bo->bar1, bo->size);
 	nvc0_unlock(dev);
 	bo->bar1_mapped = false;

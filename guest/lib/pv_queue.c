@@ -4,10 +4,13 @@
  *
  * In pv-naive every request is sent on its own (the daemon allows one per
  * doorbell).  In pv, page-table requests wait in the queue until something
- * needs them done: a submission (before GP_PUT), a request that returns a
- * result, or a full queue.  Everything here runs under the device lock.
+ * needs them done: a submission (before GP_PUT, or with the SUBMIT request),
+ * a request that returns a result, or a full queue.  Where the vGPU has the
+ * RUN register, a batch costs one trapped read instead of a doorbell write
+ * and a STATUS read.  Everything here runs under the device lock.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +46,7 @@ static int pv_area_init(struct gpuvm_device *dev)
 
 	if (dev->pv.area_ready)
 		return GPUVM_OK;
-	dev->pv.queue = calloc(GPUVM_PV_BATCH_MAX, sizeof(*dev->pv.queue));
+	dev->pv.queue = calloc(GPUVM_PV_BATCH_MAX + 1, sizeof(*dev->pv.queue));
 	if (!dev->pv.queue)
 		return gpuvm_fail(GPUVM_ERR_NO_HOST_MEMORY, "PV: out of host memory");
 	err = nvc0_bo_new(dev, PV_AREA_BYTES, &dev->pv.area);
@@ -85,27 +88,66 @@ void nvc0_pv_fini(struct gpuvm_device *dev)
 	memset(&dev->pv, 0, sizeof(dev->pv));
 }
 
+/* The features that go with a mode; read again only when the mode changed. */
+static void pv_read_mode(struct gpuvm_device *dev)
+{
+	uint32_t mode = pv_rd(dev, GPUVM_PV_MODE);
+
+	if (mode == dev->pv.mode && dev->pv.area_ready)
+		return;
+	dev->pv.mode = mode;
+	dev->pv.features = 0;
+	dev->pv.max_batch = 0;
+	if (mode == GPUVM_PV_MODE_FULL)
+		return;
+	dev->pv.max_batch = pv_rd(dev, GPUVM_PV_MAX_BATCH);
+	dev->pv.features = dev->pv.max_batch ? pv_rd(dev, GPUVM_PV_FEATURES) : 0;
+	if (!dev->pv.max_batch)
+		dev->pv.mode = GPUVM_PV_MODE_FULL;
+}
+
 /* The mode now, for a new channel VM; GPUVM_PV_MODE_FULL without a PV page. */
 uint32_t nvc0_pv_mode(struct gpuvm_device *dev)
 {
 	pv_probe(dev);
 	if (!dev->pv.present)
 		return GPUVM_PV_MODE_FULL;
-	dev->pv.mode = pv_rd(dev, GPUVM_PV_MODE);
+	pv_read_mode(dev);
 	if (dev->pv.mode == GPUVM_PV_MODE_FULL)
 		return GPUVM_PV_MODE_FULL;
-	dev->pv.max_batch = pv_rd(dev, GPUVM_PV_MAX_BATCH);
-	if (!dev->pv.max_batch) {
-		dev->pv.mode = GPUVM_PV_MODE_FULL;
-		return GPUVM_PV_MODE_FULL;
-	}
 	return pv_area_init(dev) ? GPUVM_PV_MODE_FULL : dev->pv.mode;
+}
+
+bool nvc0_pv_has(struct gpuvm_device *dev, uint32_t feature)
+{
+	bool has;
+
+	nvc0_lock(dev);
+	has = dev->pv.area_ready && dev->pv.mode != GPUVM_PV_MODE_FULL && (dev->pv.features & feature);
+	nvc0_unlock(dev);
+	return has;
+}
+
+/*
+ * In a pv mode a BAR1 range is one request whatever its page size, and
+ * 4 KiB PTEs cost the daemon's BAR shadow one table page to re-translate
+ * where a 128 KiB PTE costs a large table page (16384 BAR pages).
+ */
+unsigned nvc0_pv_bar1_shift(struct gpuvm_device *dev, unsigned page_shift)
+{
+	bool pv;
+
+	nvc0_lock(dev);
+	pv = dev->pv.area_ready && dev->pv.mode != GPUVM_PV_MODE_FULL;
+	nvc0_unlock(dev);
+	return pv ? NV_SPAGE_SHIFT : page_shift;
 }
 
 static const char *op_name(uint32_t op)
 {
 	static const char *const names[] = { "nop", "as-create", "as-destroy", "map", "unmap",
-					     "flush", "chan-bind", "chan-unbind" };
+					     "flush", "chan-bind", "chan-unbind", "bar-map", "bar-unmap",
+					     "submit" };
 
 	return op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }
@@ -127,22 +169,43 @@ static int pv_report(struct gpuvm_device *dev, unsigned count)
 	return gpuvm_fail(GPUVM_ERR_DEVICE, "PV: a request failed");
 }
 
+/* One trapped read: the daemon runs the entries still marked new, up to the terminator. */
+static int32_t pv_ring_run(struct gpuvm_device *dev, unsigned n)
+{
+	size_t len = (size_t)n * GPUVM_PV_REQ_SIZE;
+	int err;
+
+	if (n < GPUVM_PV_BATCH_MAX) {
+		dev->pv.queue[n] = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_NOP, .status = 0 };
+		len += GPUVM_PV_REQ_SIZE;
+	}
+	err = nvc0_bar1_write(dev, dev->pv.area.bar1, dev->pv.queue, len);
+	return err ? -EIO : (int32_t)pv_rd(dev, GPUVM_PV_RUN);
+}
+
+static int32_t pv_ring_doorbell(struct gpuvm_device *dev, unsigned n)
+{
+	int err = nvc0_bar1_write(dev, dev->pv.area.bar1, dev->pv.queue, (size_t)n * GPUVM_PV_REQ_SIZE);
+
+	if (err)
+		return -EIO;
+	/* FIRST stays 0 (written once).  No BAR flush: the doorbell write is
+	 * ordered after the entries, and the daemon reads them from VRAM. */
+	pv_wr(dev, GPUVM_PV_DOORBELL, n);
+	return (int32_t)pv_rd(dev, GPUVM_PV_STATUS);
+}
+
 int nvc0_pv_send(struct gpuvm_device *dev)
 {
 	unsigned n = dev->pv.queued;
 	int32_t st;
-	int err;
 
 	if (!n)
 		return GPUVM_OK;
 	dev->pv.queued = 0;
-	err = nvc0_bar1_write(dev, dev->pv.area.bar1, dev->pv.queue, (size_t)n * GPUVM_PV_REQ_SIZE);
-	if (err)
-		return err;
-	/* FIRST stays 0 (written once).  No BAR flush: the doorbell write is
-	 * ordered after the entries, and the daemon reads them from VRAM. */
-	pv_wr(dev, GPUVM_PV_DOORBELL, n);
-	st = (int32_t)pv_rd(dev, GPUVM_PV_STATUS);
+	st = (dev->pv.features & GPUVM_PV_F_RUN) ? pv_ring_run(dev, n) : pv_ring_doorbell(dev, n);
+	if (st == -EIO)
+		return gpuvm_fail(GPUVM_ERR_DEVICE, "PV: cannot write the request area");
 	dev->pv.last_status = st;
 	dev->pv.doorbells++;
 	dev->pv.requests += n;
@@ -165,11 +228,24 @@ int nvc0_pv_queue(struct gpuvm_device *dev, const struct gpuvm_pv_req *r)
 	return dev->pv.max_batch == 1 ? nvc0_pv_send(dev) : GPUVM_OK;
 }
 
-int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r)
+int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r, uint32_t *handle)
 {
-	int err = nvc0_pv_queue(dev, r);
+	unsigned at;
+	int err = GPUVM_OK;
 
-	return err ? err : nvc0_pv_send(dev);
+	if (dev->pv.queued >= dev->pv.max_batch || dev->pv.queued >= GPUVM_PV_BATCH_MAX)
+		err = nvc0_pv_send(dev);
+	if (err)
+		return err;
+	at = dev->pv.queued;            /* where r lands in the area */
+	err = nvc0_pv_queue(dev, r);
+	if (!err)
+		err = nvc0_pv_send(dev);
+	/* The daemon writes the handle back into the entry: no RESULT read. */
+	if (!err && handle)
+		err = nvc0_bar1_read(dev, dev->pv.area.bar1 + (uint64_t)at * GPUVM_PV_REQ_SIZE +
+				     offsetof(struct gpuvm_pv_req, handle), handle, sizeof(*handle));
+	return err;
 }
 
 bool nvc0_pv_switched(struct gpuvm_device *dev)
@@ -180,9 +256,4 @@ bool nvc0_pv_switched(struct gpuvm_device *dev)
 	switched = dev->pv.last_status == -EPERM;
 	nvc0_unlock(dev);
 	return switched;
-}
-
-uint32_t nvc0_pv_result(struct gpuvm_device *dev)
-{
-	return pv_rd(dev, GPUVM_PV_RESULT);
 }

@@ -18,9 +18,7 @@ static int pv_vm_create(struct nvc0_vm *vm)
 	int err;
 
 	nvc0_lock(vm->dev);
-	err = nvc0_pv_call(vm->dev, &r);
-	if (!err)
-		vm->pv_handle = nvc0_pv_result(vm->dev);
+	err = nvc0_pv_call(vm->dev, &r, &vm->pv_handle);
 	nvc0_unlock(vm->dev);
 	return err;
 }
@@ -30,7 +28,7 @@ static void pv_vm_destroy(struct nvc0_vm *vm)
 	struct gpuvm_pv_req r = { .op = GPUVM_PV_OP_AS_DESTROY, .handle = vm->pv_handle };
 
 	nvc0_lock(vm->dev);
-	nvc0_pv_call(vm->dev, &r);
+	nvc0_pv_call(vm->dev, &r, NULL);
 	nvc0_unlock(vm->dev);
 }
 
@@ -85,17 +83,28 @@ static int pv_vm_flush(struct nvc0_vm *vm)
 	return err;
 }
 
-static int pv_chan_bind(struct nvc0_channel *chan)
+static int chan_bind(struct nvc0_channel *chan, uint32_t run)
 {
 	struct gpuvm_pv_req r = { .op = GPUVM_PV_OP_CHAN_BIND, .handle = chan->vm->pv_handle,
-				  .flags = (uint32_t)chan->chid, .addr = chan->inst.phys };
+				  .flags = (uint32_t)chan->chid | run, .addr = chan->inst.phys };
 	int err;
 
 	nvc0_lock(chan->dev);
-	err = nvc0_pv_call(chan->dev, &r);
+	err = nvc0_pv_call(chan->dev, &r, NULL);
 	chan->pv_bound = !err;
 	nvc0_unlock(chan->dev);
 	return err;
+}
+
+static int pv_chan_bind(struct nvc0_channel *chan)
+{
+	return chan_bind(chan, 0);
+}
+
+/* Bound, runnable and on the runlist in one request (GPUVM_PV_F_CHAN_RUN). */
+static int pv_chan_bind_run(struct nvc0_channel *chan)
+{
+	return chan_bind(chan, GPUVM_PV_CHAN_RUN);
 }
 
 /* Called twice when a channel is killed; the second has nothing to do. */
@@ -105,7 +114,7 @@ static void pv_chan_unbind(struct nvc0_channel *chan)
 
 	nvc0_lock(chan->dev);
 	if (chan->pv_bound)
-		nvc0_pv_call(chan->dev, &r);
+		nvc0_pv_call(chan->dev, &r, NULL);
 	chan->pv_bound = false;
 	nvc0_unlock(chan->dev);
 }
@@ -120,10 +129,48 @@ static int pv_chan_before_kick(struct nvc0_channel *chan)
 	return err;
 }
 
+/* With SUBMIT, queued page-table work goes in the same batch as the submission. */
+static int pv_chan_nothing_before_kick(struct nvc0_channel *chan)
+{
+	GPUVM_UNUSED(chan);
+	return GPUVM_OK;
+}
+
+static int pv_chan_submit(struct nvc0_channel *chan, uint32_t put)
+{
+	struct gpuvm_pv_req r = { .op = GPUVM_PV_OP_SUBMIT, .flags = (uint32_t)chan->chid, .va = put };
+	int err;
+
+	nvc0_lock(chan->dev);
+	err = nvc0_pv_call(chan->dev, &r, NULL);
+	nvc0_unlock(chan->dev);
+	return err;
+}
+
 static const struct nvc0_chan_ops pv_chan_ops = {
 	.bind = pv_chan_bind,
 	.unbind = pv_chan_unbind,
 	.before_kick = pv_chan_before_kick,
+};
+
+/* pv with the version 1 extensions (GPUVM_PV_F_CHAN_RUN and GPUVM_PV_F_SUBMIT). */
+static const struct nvc0_chan_ops pv_fast_chan_ops = {
+	.bind = pv_chan_bind_run,
+	.unbind = pv_chan_unbind,
+	.before_kick = pv_chan_nothing_before_kick,
+	.submit = pv_chan_submit,
+	.bind_runs = true,
+};
+
+static const struct nvc0_vm_ops pv_fast_vm_ops = {
+	.name = "pv",
+	.create = pv_vm_create,
+	.destroy = pv_vm_destroy,
+	.bind_inst = pv_vm_bind_inst,
+	.map = pv_vm_map,
+	.unmap = pv_vm_unmap,
+	.flush = pv_vm_flush,
+	.chan = &pv_fast_chan_ops,
 };
 
 static const struct nvc0_vm_ops pv_vm_ops = {
@@ -176,7 +223,7 @@ static int bar_request(struct nvc0_vm *vm, uint32_t op, uint64_t va, uint64_t ph
 	if (!err)
 		err = bar_tables(vm, va, size, page_shift == NV_LPAGE_SHIFT);
 	if (!err)
-		err = op == GPUVM_PV_OP_BAR_UNMAP ? nvc0_pv_queue(vm->dev, &r) : nvc0_pv_call(vm->dev, &r);
+		err = op == GPUVM_PV_OP_BAR_UNMAP ? nvc0_pv_queue(vm->dev, &r) : nvc0_pv_call(vm->dev, &r, NULL);
 	if (err && vm->dev->pv.last_status == -EPERM) {
 		vm->dev->pv.mode = GPUVM_PV_MODE_FULL;  /* switched to full meanwhile */
 		return -1;
@@ -240,8 +287,13 @@ const struct nvc0_vm_ops *nvc0_pv_vm_ops(struct gpuvm_device *dev)
 {
 	const struct nvc0_vm_ops *ops;
 
+	const uint32_t fast = GPUVM_PV_F_CHAN_RUN | GPUVM_PV_F_SUBMIT;
+
 	nvc0_lock(dev);
-	ops = nvc0_pv_mode(dev) == GPUVM_PV_MODE_FULL ? NULL : &pv_vm_ops;
+	if (nvc0_pv_mode(dev) == GPUVM_PV_MODE_FULL)
+		ops = NULL;
+	else
+		ops = (dev->pv.features & fast) == fast ? &pv_fast_vm_ops : &pv_vm_ops;
 	nvc0_unlock(dev);
 	return ops;
 }

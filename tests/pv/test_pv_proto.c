@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "util_pv.h"
@@ -212,6 +213,204 @@ static void test_bar_map(void **state)
 	pvg_teardown(&g);
 }
 
+/* ---- version 1 extensions: RUN, CHAN_RUN, SUBMIT, BAR_COHERENT --------------------------------- */
+
+static const uint32_t fast_features = GPUVM_PV_F_RUN | GPUVM_PV_F_CHAN_RUN | GPUVM_PV_F_SUBMIT |
+				      GPUVM_PV_F_BAR_COHERENT;
+
+static void test_features_per_mode(void **state)
+{
+	struct pvg g;
+
+	(void)state;
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FEATURES), GPUVM_PV_F_OPS | GPUVM_PV_F_BATCH |
+			 GPUVM_PV_F_DAEMON_PT | fast_features);
+	pvg_teardown(&g);
+	/* pv-naive stays the one-request interface it is measured as. */
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV_NAIVE, 64), 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FEATURES), GPUVM_PV_F_OPS | GPUVM_PV_F_DAEMON_PT);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	*pvg_entry(&g, 0) = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_NOP, .status = GPUVM_PV_ST_NEW };
+	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_RUN), -EOPNOTSUPP);
+	assert_int_equal(pvg_entry(&g, 0)->status, GPUVM_PV_ST_NEW);
+	pvg_teardown(&g);
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_FULL, 64), 0);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	*pvg_entry(&g, 0) = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_NOP, .status = GPUVM_PV_ST_NEW };
+	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_RUN), -EPERM);
+	assert_int_equal(pvg_entry(&g, 0)->status, GPUVM_PV_ST_NEW);
+	pvg_teardown(&g);
+}
+
+static void queue_new(struct pvg *g, unsigned i, struct gpuvm_pv_req r)
+{
+	*pvg_entry(g, i) = r;
+	pvg_entry(g, i)->status = GPUVM_PV_ST_NEW;
+}
+
+/* RUN runs exactly the entries still marked new, and answers with STATUS. */
+static void test_run_register(void **state)
+{
+	struct pvg g;
+	uint32_t entries = PVG_AREA_SIZE / GPUVM_PV_REQ_SIZE, h;
+
+	(void)state;
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
+	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_RUN), -ENXIO);           /* no area */
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	queue_new(&g, 0, (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_AS_CREATE, .size = 1ull << 30 });
+	queue_new(&g, 1, (struct gpuvm_pv_req){ .op = 77 });
+	queue_new(&g, 2, (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_NOP });
+	/* Entry 3 is the terminator; entry 4 is new but lies past it. */
+	*pvg_entry(&g, 3) = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_NOP, .status = 0 };
+	queue_new(&g, 4, (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_AS_CREATE, .size = 1ull << 30 });
+	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_RUN), 1);                /* one failed */
+	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_STATUS), 1);
+	h = pvg_entry(&g, 0)->handle;
+	assert_int_equal(pvg_entry(&g, 0)->status, 0);
+	assert_non_null(vgpu_pv_space_find(g.v, h));
+	assert_int_equal(pvg_entry(&g, 1)->status, -EOPNOTSUPP);
+	assert_int_equal(pvg_entry(&g, 2)->status, 0);
+	assert_int_equal(pvg_entry(&g, 4)->status, GPUVM_PV_ST_NEW);           /* not run */
+	assert_int_equal(vgpu_pv_spaces_live(g.v), 1);
+	/* Nothing new at FIRST: refused as an empty doorbell, nothing changes. */
+	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_RUN), -E2BIG);
+	assert_int_equal(pvg_entry(&g, 4)->status, GPUVM_PV_ST_NEW);
+	/* From FIRST, never past the end of the area. */
+	pvg_wr(&g, GPUVM_PV_FIRST, entries - 2);
+	queue_new(&g, entries - 2, (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_NOP });
+	queue_new(&g, entries - 1, (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_NOP });
+	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_RUN), 0);
+	assert_int_equal(pvg_entry(&g, entries - 1)->status, 0);
+	pvg_wr(&g, GPUVM_PV_FIRST, entries);
+	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_RUN), -E2BIG);
+	/* A batch on a page the daemon tracks is refused whole. */
+	pvg_bind_bar1(&g);
+	pvg_arm(&g, PVG_BAR_SPT, PVG_AREA_SIZE);
+	*pvg_entry(&g, 0) = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_AS_CREATE, .size = 1ull << 30,
+						   .status = GPUVM_PV_ST_NEW };
+	pvg_wr(&g, GPUVM_PV_FIRST, 0);
+	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_RUN), -EBUSY);
+	assert_int_equal(pvg_entry(&g, 0)->status, GPUVM_PV_ST_NEW);
+	assert_int_equal(vgpu_pv_spaces_live(g.v), 1);
+	assert_isolated(&g);
+	pvg_teardown(&g);
+}
+
+#define CH_INST     0x200000ull     /* guest physical */
+#define CH_USERD    0x210000ull
+#define CH_RING     0x220000ull     /* GPFIFO ring, 512 entries */
+#define CH_PB       0x221000ull     /* one pushbuffer segment */
+#define CH_SEM      0x222000ull     /* semaphore the segment releases */
+#define CH_VA       0x10000000ull   /* ring, then pushbuffer, then semaphore page */
+#define CH_ORDER    9u
+
+/* A channel's memory as a driver leaves it: RAMFC, and one GPFIFO entry
+ * whose segment releases 0xcafe at the semaphore page. */
+static void channel_memory(struct pvg *g, uint32_t h)
+{
+	uint8_t *m = g->v->mem;
+	uint64_t sem_va = CH_VA + 0x2000;
+	const uint32_t seg[5] = { nv_pb_hdr(NV_PB_OP_INC, 0, NV906F_SEMAPHORE_HI, 4), (uint32_t)(sem_va >> 32),
+				  (uint32_t)sem_va, 0xcafe, NV906F_SEM_RELEASE };
+	const uint32_t ramfc[][2] = {
+		{ NV_RAMFC_USERD_LO, (uint32_t)CH_USERD }, { NV_RAMFC_USERD_HI, 0 },
+		{ NV_RAMFC_GP_BASE_LO, (uint32_t)CH_VA }, { NV_RAMFC_GP_BASE_HI, CH_ORDER << 16 },
+	};
+	uint32_t e[2];
+	struct gpuvm_pv_req r = map_req(h, CH_VA, CH_RING, 0x3000, 0);
+
+	for (unsigned i = 0; i < sizeof(ramfc) / sizeof(ramfc[0]); i++)
+		memcpy(m + CH_INST + ramfc[i][0], &ramfc[i][1], 4);
+	memcpy(m + CH_PB, seg, sizeof(seg));
+	nv_gp_entry(e, CH_VA + 0x1000, 5);
+	memcpy(m + CH_RING, e, sizeof(e));
+	assert_int_equal(pvg_one(g, &r, NULL), 0);
+}
+
+static bool sem_released(struct pvg *g)
+{
+	for (unsigned i = 0; i < 2000; i++) {
+		struct timespec ts = { 0, 1000000 };
+
+		if (__atomic_load_n((uint32_t *)(void *)(g->v->mem + CH_SEM), __ATOMIC_ACQUIRE) == 0xcafe)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
+static int32_t chan_req(struct pvg *g, uint32_t op, uint32_t h, uint32_t flags, uint64_t va)
+{
+	struct gpuvm_pv_req r = { .op = op, .handle = h, .flags = flags, .va = va,
+				  .addr = op == GPUVM_PV_OP_CHAN_BIND ? CH_INST : 0 };
+
+	return pvg_one(g, &r, NULL);
+}
+
+/* CHAN_BIND with CHAN_RUN lists and starts the channel; SUBMIT goes through the scheduler. */
+static void test_chan_run_and_submit(void **state)
+{
+	struct pvg g;
+	struct vgpu_info info;
+	struct gpuvm_pv_req r;
+	uint32_t h;
+	int pchid;
+
+	(void)state;
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	h = pvg_space(&g);
+	channel_memory(&g, h);
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_CHAN_BIND, h, 2 | GPUVM_PV_CHAN_RUN | 0x100, 0), -EINVAL);
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_SUBMIT, 0, 2, 1), -ENOENT);       /* not bound */
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_CHAN_BIND, h, 2 | GPUVM_PV_CHAN_RUN, 0), 0);
+	pchid = g.v->chan[2].pchid;
+	assert_true(pchid >= 0);
+	assert_true(g.v->chan[2].listed);
+	assert_true(g.host->chan[pchid].listed);
+	assert_int_equal(vgpu_chan_read(g.v, NV_PFIFO_CHAN_CTRL(2)) & NV_CHAN_CTRL_RUNNABLE,
+			 NV_CHAN_CTRL_RUNNABLE);
+	/* Bad submissions change nothing. */
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_SUBMIT, 0, 8, 1), -EINVAL);       /* vchid */
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_SUBMIT, 0, 2, 1u << CH_ORDER), -EINVAL);
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_SUBMIT, h, 2, 1), -EINVAL);       /* handle set */
+	r = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_SUBMIT, .flags = 2, .va = 1, .size = 8 };
+	assert_int_equal(pvg_one(&g, &r, NULL), -EINVAL);
+	vgpu_get_info(g.v, &info);
+	assert_int_equal(info.submissions, 0);
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_SUBMIT, 0, 2, 1), 0);
+	assert_true(sem_released(&g));
+	vgpu_get_info(g.v, &info);
+	assert_int_equal(info.submissions, 1);
+	assert_int_equal(info.faults, 0);
+	assert_isolated(&g);
+	/* The unbind takes it off the runlist too, and the id starts clean again. */
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_CHAN_UNBIND, 0, 2, 0), 0);
+	assert_int_equal(g.v->chan[2].pchid, -1);
+	assert_false(g.v->chan[2].listed);
+	assert_false(g.host->chan[pchid].listed);
+	assert_int_equal(vgpu_chan_read(g.v, NV_PFIFO_CHAN_CTRL(2)), 0);
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_SUBMIT, 0, 2, 2), -ENOENT);
+	assert_isolated(&g);
+	pvg_teardown(&g);
+
+	/* Neither extension exists in pv-naive. */
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV_NAIVE, 64), 0);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	h = pvg_space(&g);
+	channel_memory(&g, h);
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_CHAN_BIND, h, 2 | GPUVM_PV_CHAN_RUN, 0), -EINVAL);
+	assert_int_equal(g.v->chan[2].pchid, -1);
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_CHAN_BIND, h, 2, 0), 0);
+	assert_false(g.v->chan[2].listed);
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_SUBMIT, 0, 2, 1), -EINVAL);
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_CHAN_UNBIND, 0, 2, 0), 0);
+	assert_isolated(&g);
+	pvg_teardown(&g);
+}
+
 static uint64_t pick(const uint64_t *v, size_t n)
 {
 	return v[(size_t)rand() % n];
@@ -232,9 +431,16 @@ static void fuzz_entry(struct gpuvm_pv_req *e, const uint32_t *handles, unsigned
 	if (e->op >= GPUVM_PV_OP_BAR_MAP && rand() % 2)
 		e->handle = rand() % 2 ? 1 : 3;
 	e->flags = rand() % 4 ? (uint32_t)(rand() % 4) : (uint32_t)rand();
+	if (rand() % 8 == 0)
+		e->flags |= GPUVM_PV_CHAN_RUN;
 	e->va = rand() % 3 ? pick(vas, sizeof(vas) / 8) + (uint64_t)(rand() % 64) * 0x20000 : (uint64_t)rand() << 12;
 	e->addr = pick(addrs, sizeof(addrs) / 8);
 	e->size = pick(sizes, sizeof(sizes) / 8);
+	if (e->op == GPUVM_PV_OP_SUBMIT && rand() % 2) {
+		e->va = (uint64_t)(rand() % 1024);     /* plausible GP_PUT values */
+		e->addr = e->size = 0;
+		e->handle = 0;
+	}
 	if (rand() % 16 == 0)
 		e->reserved[rand() % 3] = 1;
 	e->status = GPUVM_PV_ST_NEW;
@@ -260,7 +466,13 @@ static void test_fuzz(void **state)
 			first = (uint32_t)rand();
 		for (uint32_t i = 0; i < count && first + i < PVG_AREA_SIZE / GPUVM_PV_REQ_SIZE; i++)
 			fuzz_entry(pvg_entry(&g, first + i), handles, 4);
-		pvg_ring(&g, first, count);
+		/* Half the rounds through RUN: the batch is what is marked new from FIRST. */
+		if (rand() % 2) {
+			pvg_wr(&g, GPUVM_PV_FIRST, first);
+			pvg_rd(&g, GPUVM_PV_RUN);
+		} else {
+			pvg_ring(&g, first, count);
+		}
 		if (!pvg_isolated(&g, why, sizeof(why)))
 			fail_msg("round %u: %s", round, why);
 		/* Keep some spaces alive so that maps keep landing. */
@@ -316,6 +528,9 @@ int main(void)
 		cmocka_unit_test(test_entry_validation),
 		cmocka_unit_test(test_batch_validation),
 		cmocka_unit_test(test_bar_map),
+		cmocka_unit_test(test_features_per_mode),
+		cmocka_unit_test(test_run_register),
+		cmocka_unit_test(test_chan_run_and_submit),
 		cmocka_unit_test(test_fuzz),
 		cmocka_unit_test(test_mode_switch_at_quiescence),
 	};

@@ -86,6 +86,49 @@ static void test_every_workload_in_every_mode(void **state)
 	pvd_down(t);
 }
 
+/* Daemon counters over n contexts of one workload, the device kept open. */
+static void context_cost(struct pvd *t, const char *name, const char *spec, unsigned n,
+			 struct vgpu_info *before, struct vgpu_info *after)
+{
+	assert_int_equal(run_workload(spec, "vadd", 64), GPUVM_OK);     /* device up, area armed */
+	pvd_info(t, name, before);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(run_workload(spec, "vadd", 64), GPUVM_OK);
+	pvd_info(t, name, after);
+}
+
+/*
+ * What a context costs in pv: its page-table, channel and submission work
+ * travels in batches that one trapped read runs (RUN), so the driver makes
+ * no trapped write at all, and far fewer batches than pv-naive's requests.
+ */
+static void test_pv_context_traps(void **state)
+{
+	struct pvd *t = pvd_up();
+	struct vgpu_info b[2], a[2];
+	const unsigned n = 3;
+
+	(void)state;
+	for (unsigned m = 0; m < 2; m++) {
+		const char *name = m ? "fast" : "naive";
+		char spec[256];
+		struct gpuvm_device *dev;
+
+		pvd_create(t, name, m ? "pv" : "pv-naive");
+		pvd_spec(t, name, spec, sizeof(spec));
+		assert_int_equal(gpuvm_device_open(spec, &dev), GPUVM_OK);
+		context_cost(t, name, spec, n, &b[m], &a[m]);
+		gpuvm_device_close(dev);
+		pvd_assert_isolated(t);
+	}
+	assert_int_equal(a[1].mmio_writes - b[1].mmio_writes, 0);
+	assert_true(a[0].mmio_writes - b[0].mmio_writes >= n);
+	assert_true(a[1].submissions - b[1].submissions >= n);
+	assert_true((a[1].pv_doorbells - b[1].pv_doorbells) * 3 < a[0].pv_doorbells - b[0].pv_doorbells);
+	assert_int_equal(a[1].pv_errors, 0);
+	pvd_down(t);
+}
+
 /* Without lazy shadowing and BAR remapping: slower, never wrong. */
 static void test_full_without_optimisations(void **state)
 {
@@ -175,6 +218,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_workload_in_every_mode),
+		cmocka_unit_test(test_pv_context_traps),
 		cmocka_unit_test(test_mode_switch_under_load),
 		cmocka_unit_test(test_full_without_optimisations),
 	};
