@@ -86,6 +86,10 @@ int nvc0_bar1_init(struct gpuvm_device *dev)
 
 int nvc0_bar1_write(struct gpuvm_device *dev, uint64_t off, const void *buf, size_t len)
 {
+	int err = nvc0_pv_bar_sync(dev);
+
+	if (err)
+		return err;
 	if (dev->tp->ops->bar_write(dev->tp, GPUVM_BAR1, off, buf, len))
 		return gpuvm_fail(GPUVM_ERR_DEVICE, "BAR1 write at 0x%llx+%zu faulted",
 				  (unsigned long long)off, len);
@@ -94,6 +98,10 @@ int nvc0_bar1_write(struct gpuvm_device *dev, uint64_t off, const void *buf, siz
 
 int nvc0_bar1_read(struct gpuvm_device *dev, uint64_t off, void *buf, size_t len)
 {
+	int err = nvc0_pv_bar_sync(dev);
+
+	if (err)
+		return err;
 	if (dev->tp->ops->bar_read(dev->tp, GPUVM_BAR1, off, buf, len))
 		return gpuvm_fail(GPUVM_ERR_DEVICE, "BAR1 read at 0x%llx+%zu faulted",
 				  (unsigned long long)off, len);

@@ -37,7 +37,6 @@ static int chan_ramfc_write(struct nvc0_channel *chan)
 /* A buffer the GPU reaches through the channel VM and the CPU through BAR1. */
 static int chan_shared_bo(struct nvc0_channel *chan, uint64_t size, struct nvc0_bo *bo)
 {
-	static const uint8_t zero[NV_SPAGE_SIZE];
 	int err = nvc0_bo_new(chan->dev, size, bo);
 
 	if (err)
@@ -45,11 +44,25 @@ static int chan_shared_bo(struct nvc0_channel *chan, uint64_t size, struct nvc0_
 	err = nvc0_bo_map(bo, chan->vm, false);
 	if (!err)
 		err = nvc0_bo_map_bar1(bo);
-	/* Ring and fence start zeroed; the pushbuffer is always written before use. */
-	if (!err && size <= sizeof(zero))
-		err = nvc0_bar1_write(chan->dev, bo->bar1, zero, (size_t)size);
 	if (err)
 		nvc0_bo_del(bo);
+	return err;
+}
+
+/*
+ * Ring and fence start zeroed; the pushbuffer is always written before use.
+ * Done once all three are mapped, so that a vGPU that batches BAR1 maps
+ * gets them in one batch.
+ */
+static int chan_zero_ring_and_fence(struct nvc0_channel *chan)
+{
+	static const uint8_t zero[NV_SPAGE_SIZE];
+	int err = GPUVM_OK;
+
+	for (uint64_t off = 0; off < chan->gpfifo.size && !err; off += sizeof(zero))
+		err = nvc0_bar1_write(chan->dev, chan->gpfifo.bar1 + off, zero, sizeof(zero));
+	if (!err)
+		err = nvc0_bar1_write(chan->dev, chan->sem.bar1, zero, sizeof(zero));
 	return err;
 }
 
@@ -71,6 +84,8 @@ static int chan_alloc_memory(struct nvc0_channel *chan)
 		err = chan_shared_bo(chan, NVC0_PUSHBUF_SIZE, &chan->pushbuf);
 	if (!err)
 		err = chan_shared_bo(chan, NV_SPAGE_SIZE, &chan->sem);
+	if (!err)
+		err = chan_zero_ring_and_fence(chan);
 	if (!err) {
 		chan->cmd = malloc(NVC0_SEGMENT_WORDS * sizeof(uint32_t));
 		if (!chan->cmd)
@@ -127,7 +142,10 @@ static void chan_unregister(struct nvc0_channel *chan, bool kill)
 	if (chan->ops->bind_runs) {
 		/* The unbind takes it off the runlist, stops and preempts it, and
 		 * unbinds it before the preempt, so a running kernel is aborted. */
-		chan->ops->unbind(chan);
+		if (!kill && chan->ops->unbind_deferred)
+			chan->ops->unbind_deferred(chan);
+		else
+			chan->ops->unbind(chan);
 		return;
 	}
 	nvc0_fifo_runlist_update(dev);

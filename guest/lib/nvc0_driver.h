@@ -85,6 +85,9 @@ struct nvc0_chan_ops {
 	/* bind also makes the channel runnable and lists it, and unbind takes it
 	 * off the GPU (runlist, stop, preempt): no CHAN_CTRL or runlist writes. */
 	bool bind_runs;
+	/* Optional, with bind_runs: an unbind that may complete with the next
+	 * request batch (not for a kill, whose memory is freed at once). */
+	void (*unbind_deferred)(struct nvc0_channel *chan);
 };
 
 struct nvc0_vm_ops {
@@ -317,6 +320,9 @@ struct nvc0_pv {
 	uint32_t features;              /* GPUVM_PV_F_* of the current mode */
 	struct gpuvm_pv_req *queue;     /* requests not yet sent (pv mode batches), + terminator */
 	unsigned queued;
+	/* A queued request the CPU's next BAR access must not overtake: a
+	 * BAR_MAP it needs, or a CHAN_UNBIND whose memory it may reuse. */
+	bool send_before_bar_access;
 	int32_t last_status;            /* STATUS of the last doorbell */
 	uint64_t doorbells, requests;   /* statistics */
 };
@@ -333,6 +339,8 @@ int nvc0_pv_queue(struct gpuvm_device *dev, const struct gpuvm_pv_req *r);
 int nvc0_pv_send(struct gpuvm_device *dev);
 /* Queue r and send the queue; *handle (if not NULL) is r's handle as the daemon left it. */
 int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r, uint32_t *handle);
+/* Before a CPU access through BAR1/BAR3 (or PRAMIN): send what it must not overtake. */
+int nvc0_pv_bar_sync(struct gpuvm_device *dev);
 /* Whether the vGPU offers a GPUVM_PV_F_* extension now (false off a pv mode). */
 bool nvc0_pv_has(struct gpuvm_device *dev, uint32_t feature);
 /* Page size for a new BAR1 mapping of a buffer whose own page size is page_shift. */

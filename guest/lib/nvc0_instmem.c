@@ -157,6 +157,9 @@ int nvc0_kobj_write(struct gpuvm_device *dev, const struct nvc0_kobj *obj, uint6
 
 	if (err)
 		return err;
+	err = nvc0_pv_bar_sync(dev);
+	if (err)
+		return err;
 	if (!obj->in_heap)
 		return nvc0_pramin_write(dev, obj->phys + off, buf, len);
 	if (dev->tp->ops->bar_write(dev->tp, GPUVM_BAR3, obj->phys - dev->imem.heap_phys + off, buf, len))
@@ -170,6 +173,9 @@ int nvc0_kobj_read(struct gpuvm_device *dev, const struct nvc0_kobj *obj, uint64
 {
 	int err = kobj_range_check(obj, off, len);
 
+	if (err)
+		return err;
+	err = nvc0_pv_bar_sync(dev);
 	if (err)
 		return err;
 	if (!obj->in_heap)

@@ -29,7 +29,12 @@ static void pv_wr(struct gpuvm_device *dev, uint32_t off, uint32_t val)
 	nvc0_wr32(dev, GPUVM_PV_BAR0_BASE + off, val);
 }
 
-/* Only a vGPU has the PV page; a native GPU is never asked (it has no such BAR). */
+/*
+ * Only a vGPU has the PV page; a native GPU is never asked (it has no such
+ * BAR).  This runs as the device's first context is made, when nothing of
+ * this guest is live on the vGPU: a mode switch still waiting (for state
+ * the daemon kept from before) is applied now, as SWITCH is meant for.
+ */
 static void pv_probe(struct gpuvm_device *dev)
 {
 	if (dev->pv.probed)
@@ -38,6 +43,14 @@ static void pv_probe(struct gpuvm_device *dev)
 	dev->pv.present = strcmp(dev->tp->kind, "native") != 0 &&
 			  pv_rd(dev, GPUVM_PV_ID) == GPUVM_PV_MAGIC &&
 			  pv_rd(dev, GPUVM_PV_VER) == GPUVM_PV_VERSION;
+	if (dev->pv.present && !dev->fifo.nchan && pv_rd(dev, GPUVM_PV_PENDING) != pv_rd(dev, GPUVM_PV_MODE))
+		pv_wr(dev, GPUVM_PV_SWITCH, GPUVM_PV_SWITCH_NOW);
+}
+
+/* The request area is written without the pending-BAR-map check of nvc0_bar1_write. */
+static int pv_area_write(struct gpuvm_device *dev, const void *buf, size_t len)
+{
+	return dev->tp->ops->bar_write(dev->tp, GPUVM_BAR1, dev->pv.area.bar1, buf, len) ? -EIO : 0;
 }
 
 static int pv_area_init(struct gpuvm_device *dev)
@@ -179,13 +192,13 @@ static int32_t pv_ring_run(struct gpuvm_device *dev, unsigned n)
 		dev->pv.queue[n] = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_NOP, .status = 0 };
 		len += GPUVM_PV_REQ_SIZE;
 	}
-	err = nvc0_bar1_write(dev, dev->pv.area.bar1, dev->pv.queue, len);
+	err = pv_area_write(dev, dev->pv.queue, len);
 	return err ? -EIO : (int32_t)pv_rd(dev, GPUVM_PV_RUN);
 }
 
 static int32_t pv_ring_doorbell(struct gpuvm_device *dev, unsigned n)
 {
-	int err = nvc0_bar1_write(dev, dev->pv.area.bar1, dev->pv.queue, (size_t)n * GPUVM_PV_REQ_SIZE);
+	int err = pv_area_write(dev, dev->pv.queue, (size_t)n * GPUVM_PV_REQ_SIZE);
 
 	if (err)
 		return -EIO;
@@ -200,6 +213,7 @@ int nvc0_pv_send(struct gpuvm_device *dev)
 	unsigned n = dev->pv.queued;
 	int32_t st;
 
+	dev->pv.send_before_bar_access = false;
 	if (!n)
 		return GPUVM_OK;
 	dev->pv.queued = 0;
@@ -214,9 +228,37 @@ int nvc0_pv_send(struct gpuvm_device *dev)
 	return st ? pv_report(dev, n) : GPUVM_OK;
 }
 
+static bool is_table_op(uint32_t op)
+{
+	return op == GPUVM_PV_OP_MAP || op == GPUVM_PV_OP_UNMAP || op == GPUVM_PV_OP_BAR_MAP ||
+	       op == GPUVM_PV_OP_BAR_UNMAP || op == GPUVM_PV_OP_FLUSH;
+}
+
+/*
+ * A FLUSH of a space makes an earlier queued FLUSH of it redundant when
+ * only page-table requests lie between them: nothing can use the
+ * translations before the later one runs (a bind, submission or destroy
+ * would stand between).  Saves the daemon a TLB flush per range.
+ */
+static void drop_superseded_flush(struct gpuvm_device *dev, uint32_t handle)
+{
+	struct gpuvm_pv_req *q = dev->pv.queue;
+
+	for (unsigned i = dev->pv.queued; i-- > 0 && is_table_op(q[i].op);) {
+		if (q[i].op == GPUVM_PV_OP_FLUSH && q[i].handle == handle) {
+			memmove(&q[i], &q[i + 1], (size_t)(dev->pv.queued - i - 1) * sizeof(*q));
+			dev->pv.queued--;
+			return;
+		}
+	}
+}
+
 int nvc0_pv_queue(struct gpuvm_device *dev, const struct gpuvm_pv_req *r)
 {
 	int err = GPUVM_OK;
+
+	if (r->op == GPUVM_PV_OP_FLUSH)
+		drop_superseded_flush(dev, r->handle);
 
 	if (dev->pv.queued >= dev->pv.max_batch || dev->pv.queued >= GPUVM_PV_BATCH_MAX)
 		err = nvc0_pv_send(dev);
@@ -245,6 +287,17 @@ int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r, uint32_
 	if (!err && handle)
 		err = nvc0_bar1_read(dev, dev->pv.area.bar1 + (uint64_t)at * GPUVM_PV_REQ_SIZE +
 				     offsetof(struct gpuvm_pv_req, handle), handle, sizeof(*handle));
+	return err;
+}
+
+int nvc0_pv_bar_sync(struct gpuvm_device *dev)
+{
+	int err = GPUVM_OK;
+
+	nvc0_lock(dev);
+	if (dev->pv.send_before_bar_access)
+		err = nvc0_pv_send(dev);
+	nvc0_unlock(dev);
 	return err;
 }
 

@@ -101,10 +101,23 @@ static int pv_chan_bind(struct nvc0_channel *chan)
 	return chan_bind(chan, 0);
 }
 
-/* Bound, runnable and on the runlist in one request (GPUVM_PV_F_CHAN_RUN). */
+/*
+ * Bound, runnable and on the runlist in one request (GPUVM_PV_F_CHAN_RUN),
+ * queued: it goes with the channel's first submission (the driver binds
+ * its engine objects at once).  A failure is reported by that submission,
+ * and the unbind of the failed channel then finds nothing to do.
+ */
 static int pv_chan_bind_run(struct nvc0_channel *chan)
 {
-	return chan_bind(chan, GPUVM_PV_CHAN_RUN);
+	struct gpuvm_pv_req r = { .op = GPUVM_PV_OP_CHAN_BIND, .handle = chan->vm->pv_handle,
+				  .flags = (uint32_t)chan->chid | GPUVM_PV_CHAN_RUN, .addr = chan->inst.phys };
+	int err;
+
+	nvc0_lock(chan->dev);
+	err = nvc0_pv_queue(chan->dev, &r);
+	chan->pv_bound = !err;
+	nvc0_unlock(chan->dev);
+	return err;
 }
 
 /* Called twice when a channel is killed; the second has nothing to do. */
@@ -117,6 +130,24 @@ static void pv_chan_unbind(struct nvc0_channel *chan)
 		nvc0_pv_call(chan->dev, &r, NULL);
 	chan->pv_bound = false;
 	nvc0_unlock(chan->dev);
+}
+
+/*
+ * A channel torn down, not killed: the unbind goes with the next batch
+ * (with the address space's destroy, as a context ends).  Its memory may be
+ * reused meanwhile only through a BAR access, which sends the batch first,
+ * or through GPU work submitted behind it in the same batch.
+ */
+static void pv_chan_unbind_deferred(struct nvc0_channel *chan)
+{
+	struct gpuvm_pv_req r = { .op = GPUVM_PV_OP_CHAN_UNBIND, .flags = (uint32_t)chan->chid };
+	struct gpuvm_device *dev = chan->dev;
+
+	nvc0_lock(dev);
+	if (chan->pv_bound && nvc0_pv_queue(dev, &r) == GPUVM_OK)
+		dev->pv.send_before_bar_access |= dev->pv.queued > 0;
+	chan->pv_bound = false;
+	nvc0_unlock(dev);
 }
 
 static int pv_chan_before_kick(struct nvc0_channel *chan)
@@ -160,6 +191,7 @@ static const struct nvc0_chan_ops pv_fast_chan_ops = {
 	.before_kick = pv_chan_nothing_before_kick,
 	.submit = pv_chan_submit,
 	.bind_runs = true,
+	.unbind_deferred = pv_chan_unbind_deferred,
 };
 
 static const struct nvc0_vm_ops pv_fast_vm_ops = {
@@ -206,9 +238,11 @@ static int bar_tables(struct nvc0_vm *vm, uint64_t va, uint64_t size, bool large
 }
 
 /*
- * One request; -1 if the mode changed.  A map is sent at once (the CPU uses
- * it next); an unmap may wait for the next doorbell, as nothing uses the
- * range meanwhile and later requests on it are queued after it.
+ * One request; -1 if the mode changed.  An unmap may wait for the next
+ * batch, as nothing uses the range meanwhile and later requests on it are
+ * queued after it.  A map may wait too, but only until the CPU next touches
+ * a BAR (nvc0_pv_bar_sync): a channel's ring, pushbuffer and fence page
+ * are then mapped in one batch.
  */
 static int bar_request(struct nvc0_vm *vm, uint32_t op, uint64_t va, uint64_t phys, uint64_t size,
 		       unsigned page_shift, bool read_only)
@@ -223,7 +257,9 @@ static int bar_request(struct nvc0_vm *vm, uint32_t op, uint64_t va, uint64_t ph
 	if (!err)
 		err = bar_tables(vm, va, size, page_shift == NV_LPAGE_SHIFT);
 	if (!err)
-		err = op == GPUVM_PV_OP_BAR_UNMAP ? nvc0_pv_queue(vm->dev, &r) : nvc0_pv_call(vm->dev, &r, NULL);
+		err = nvc0_pv_queue(vm->dev, &r);
+	if (!err && op == GPUVM_PV_OP_BAR_MAP)
+		vm->dev->pv.send_before_bar_access |= vm->dev->pv.queued > 0;
 	if (err && vm->dev->pv.last_status == -EPERM) {
 		vm->dev->pv.mode = GPUVM_PV_MODE_FULL;  /* switched to full meanwhile */
 		return -1;

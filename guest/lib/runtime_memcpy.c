@@ -55,13 +55,15 @@ static bool use_bar1(struct gpuvm_ctx *ctx, struct nvc0_bo *bo, uint64_t n)
 	return nvc0_bo_map_bar1(bo) == GPUVM_OK;
 }
 
+/* The mapping is asked for before the wait, so that a vGPU that batches it
+ * can send it with the submission the wait may make. */
 static int bar1_to_bo(struct gpuvm_ctx *ctx, struct nvc0_bo *bo, uint64_t off, const void *src,
 		      uint64_t n)
 {
-	int err = nvc0_channel_sync(&ctx->chan);
+	int err = nvc0_bo_map_bar1(bo);
 
 	if (!err)
-		err = nvc0_bo_map_bar1(bo);
+		err = nvc0_channel_sync(&ctx->chan);
 	if (!err)
 		err = nvc0_bar1_write(ctx->dev, bo->bar1 + off, src, (size_t)n);
 	if (!err)
@@ -72,10 +74,10 @@ static int bar1_to_bo(struct gpuvm_ctx *ctx, struct nvc0_bo *bo, uint64_t off, c
 static int bar1_from_bo(struct gpuvm_ctx *ctx, void *dst, struct nvc0_bo *bo, uint64_t off,
 			uint64_t n)
 {
-	int err = nvc0_channel_sync(&ctx->chan);
+	int err = nvc0_bo_map_bar1(bo);
 
 	if (!err)
-		err = nvc0_bo_map_bar1(bo);
+		err = nvc0_channel_sync(&ctx->chan);
 	if (!err)
 		err = nvc0_bar1_read(ctx->dev, bo->bar1 + off, dst, (size_t)n);
 	return err;
