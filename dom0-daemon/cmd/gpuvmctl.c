@@ -175,6 +175,18 @@ static int create_mode(const struct command *cmd, const char *arg, struct ctl_re
 	return 0;
 }
 
+/* --[no-]lazy, --[no-]remap: the full-virtualisation optimisations (set-mode and create). */
+static void take_opt_switch(int c, struct ctl_request *req)
+{
+	if (c == 'L' || c == 'l') {
+		req->has_opt_lazy = true;
+		req->opt_lazy = c == 'L';
+	} else {
+		req->has_opt_remap = true;
+		req->opt_remap = c == 'R';
+	}
+}
+
 /* set-mode NAME MODE [--lazy|--no-lazy] [--remap|--no-remap] */
 static int parse_set_mode(const struct command *cmd, int argc, char **argv, struct ctl_request *req)
 {
@@ -193,15 +205,10 @@ static int parse_set_mode(const struct command *cmd, int argc, char **argv, stru
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'h')
 			return WANTS_HELP;
-		if (c == 'L' || c == 'l') {
-			req->has_opt_lazy = true;
-			req->opt_lazy = c == 'L';
-		} else if (c == 'R' || c == 'r') {
-			req->has_opt_remap = true;
-			req->opt_remap = c == 'R';
-		} else {
+		if (c == 'L' || c == 'l' || c == 'R' || c == 'r')
+			take_opt_switch(c, req);
+		else
 			return bad_option(cmd, c, argv);
-		}
 	}
 	if (argc - optind != 2)
 		return usage_error(cmd->name, "%s needs a vGPU name and a mode", cmd->name);
@@ -283,6 +290,10 @@ static const struct option create_opts[] = {
 	{ "channels", required_argument, NULL, 'c' },
 	{ "weight", required_argument, NULL, 'w' },
 	{ "cap", required_argument, NULL, OPT_CAP },
+	{ "lazy", no_argument, NULL, 'L' },
+	{ "no-lazy", no_argument, NULL, 'l' },
+	{ "remap", no_argument, NULL, 'R' },
+	{ "no-remap", no_argument, NULL, 'r' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -300,6 +311,7 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		case 'c': r = create_channels(cmd, optarg, req); break;
 		case 'w': r = sched_weight(cmd, optarg, req); break;
 		case OPT_CAP: r = sched_cap(cmd, optarg, req); break;
+		case 'L': case 'l': case 'R': case 'r': take_opt_switch(c, req); r = 0; break;
 		case 'h': return WANTS_HELP;
 		default: return bad_option(cmd, c, argv);
 		}
@@ -906,15 +918,51 @@ static int run_top(const char *socket_path, bool json, const struct command *cmd
 	return fd < 0 ? EXIT_DAEMON : r;
 }
 
+static int call_daemon(const char *socket_path, bool json, const struct command *cmd,
+		       const struct ctl_request *req);
+
+/*
+ * create with --[no-]lazy / --[no-]remap: the create request, then the
+ * options through set-mode in the mode just created (which applies them at
+ * once: nothing is bound on a new vGPU), before any guest can attach to it
+ * through gpuvmctl.
+ */
+static int run_create(const char *socket_path, bool json, const struct command *cmd,
+		      const struct ctl_request *req)
+{
+	struct ctl_request create = *req, opts;
+	int r;
+
+	if (!req->has_opt_lazy && !req->has_opt_remap)
+		return call_daemon(socket_path, json, cmd, req);
+	create.has_opt_lazy = create.has_opt_remap = false;
+	r = call_daemon(socket_path, json, cmd, &create);
+	if (r)
+		return r;
+	ctl_request_init(&opts, CTL_OP_SET_MODE);
+	snprintf(opts.name, sizeof(opts.name), "%s", req->name);
+	snprintf(opts.mode, sizeof(opts.mode), "%s", req->has_mode ? req->mode : "full");
+	opts.has_mode = true;
+	opts.has_opt_lazy = req->has_opt_lazy;
+	opts.opt_lazy = req->opt_lazy;
+	opts.has_opt_remap = req->has_opt_remap;
+	opts.opt_remap = req->opt_remap;
+	return call_daemon(socket_path, json, &(struct command){ .name = "set-mode", .print = print_nothing },
+			   &opts);
+}
+
 static const struct command commands[] = {
-	{ "create", "NAME [--mode MODE] [--vram SIZE] [--channels N] [--weight W] [--cap C]",
+	{ "create", "NAME [--mode MODE] [--vram SIZE] [--channels N] [--weight W] [--cap C] [--[no-]lazy] [--[no-]remap]",
 	  "Create a vGPU.\n"
 	  "  -m, --mode MODE      full (default), pv-naive or pv\n"
 	  "  -v, --vram SIZE      VRAM partition, a multiple of 16M, e.g. 256M (default) or 1G\n"
 	  "  -c, --channels N     GPU channels the VM may use, 1..64 (default 8)\n"
 	  "  -w, --weight W       scheduling weight, 1..65535 (default 256)\n"
-	  "      --cap C          at most C percent of the GPU, 1..100; 0 = no cap (default)\n",
-	  parse_create, print_created },
+	  "      --cap C          at most C percent of the GPU, 1..100; 0 = no cap (default)\n"
+	  "      --no-lazy        full mode: rebuild all shadows at every TLB flush\n"
+	  "      --no-remap       trap every BAR1/BAR3 page (no BAR remapping)\n"
+	  "      --lazy, --remap  the defaults, the optimisations on\n",
+	  parse_create, print_created, run_create },
 	{ "attach", "DOMAIN [--mode MODE] [--vram SIZE] [--channels N] [--bdf BB:DD.F]",
 	  "Give a Xen domain (name or id) a new vGPU, shown to it as a PCI device\n"
 	  "(needs gpuvmd --backend xen; see docs/xen-backend.md).  The vGPU is named\n"

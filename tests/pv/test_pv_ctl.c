@@ -69,10 +69,40 @@ static void test_create_and_set_mode(void **state)
 	pvd_down(t);
 }
 
+/* create takes the full-virtualisation switches too, each on its own. */
+static void test_create_optimisation_switches(void **state)
+{
+	struct pvd *t = pvd_up();
+	char out[8192];
+	struct vgpu_info info;
+
+	(void)state;
+	assert_int_equal(gpuvmctl(t, "create plain --vram 64M", out, sizeof(out)), 0);
+	pvd_info(t, "plain", &info);
+	assert_true(info.opt_lazy);
+	assert_true(info.opt_remap);
+	assert_int_equal(gpuvmctl(t, "create slow --vram 64M --no-lazy --no-remap", out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "created vGPU 'slow'"));
+	pvd_info(t, "slow", &info);
+	assert_int_equal(info.mode, VGPU_MODE_FULL);
+	assert_false(info.opt_lazy);
+	assert_false(info.opt_remap);
+	assert_int_equal(gpuvmctl(t, "create nolazy --vram 64M --mode pv --no-lazy", out, sizeof(out)), 0);
+	pvd_info(t, "nolazy", &info);
+	assert_int_equal(info.mode, VGPU_MODE_PV);
+	assert_false(info.opt_lazy);
+	assert_true(info.opt_remap);
+	/* A failed create sets nothing. */
+	assert_int_equal(gpuvmctl(t, "create slow --vram 64M --no-remap", out, sizeof(out)), 1);
+	assert_int_equal(gpuvmctl(t, "create x --no-such-switch", out, sizeof(out)), 2);
+	pvd_down(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_and_set_mode),
+		cmocka_unit_test(test_create_optimisation_switches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
