@@ -136,6 +136,7 @@ static void reset_state(struct vgpu *v)
 	page_track_reset(&v->track);
 	reset_registers(v);
 	host_vram_scrub(v->host, v->base, v->cfg.vram_size);
+	v->fresh = true;
 	vgpu_remap_refresh(v, true);
 }
 
@@ -181,6 +182,7 @@ struct vgpu *vgpu_create(struct gpuvm_host *host, const struct vgpu_config *cfg,
 		v->chan[i].pchid = -1;
 	reset_registers(v);
 	host_vram_scrub(host, v->base, cfg->vram_size);
+	v->fresh = true;
 	gpuvm_log(GPUVM_LOG_INFO, "vgpu %s: created, %llu MiB at 0x%llx, %u channels", cfg->name,
 		  (unsigned long long)(cfg->vram_size >> 20), (unsigned long long)v->base, cfg->channels);
 	return v;

@@ -111,6 +111,7 @@ static int chan_bind(struct vgpu *v, struct vgpu_chan *c, unsigned vchid, uint64
 
 	if (!vgpu_gphys_ok(v, ginst, NV_INST_SIZE))
 		return -EFAULT;
+	v->fresh = false;       /* the GPU may write the partition from now */
 	err = host_page_alloc(h, NV_INST_SIZE, NV_SPAGE_SIZE, &c->shadow_inst);
 	if (!err)
 		err = host_page_alloc(h, NV_USERD_SIZE, NV_SPAGE_SIZE, &c->shadow_userd);

@@ -155,6 +155,9 @@ struct vgpu {
 	unsigned denied_logged_n;
 
 	struct vgpu_pv pv;
+	/* The partition is still all zero from its last scrub: no guest write,
+	 * no BAR binding (direct access) and no channel (GPU access) since. */
+	bool fresh;
 	enum vgpu_mode pending_mode;    /* applied at the next quiescent point */
 	bool opt_lazy, opt_remap;       /* full-virtualisation optimisations (vgpu_set_opts) */
 

@@ -58,6 +58,7 @@ void vgpu_gmem_write(struct vgpu *v, uint64_t g, uint64_t val, unsigned size)
 
 	if (!vgpu_gphys_ok(v, g, size))
 		return;
+	v->fresh = false;
 	if (size == 4 && !(g & 3))
 		__atomic_store_n((uint32_t *)(void *)(v->mem + g), (uint32_t)val, __ATOMIC_RELEASE);
 	else
@@ -137,6 +138,7 @@ void vgpu_bar_bind(struct vgpu *v, struct vgpu_bar *bar, uint32_t val)
 
 	vgpu_bar_unbind(v, bar);
 	bar->bind = val;
+	v->fresh = false;       /* remapped pages may be written directly from now */
 	if ((val & NV_PBUS_BAR_VM) && NV_PBUS_BAR_TARGET(val) == 0 && vgpu_gphys_ok(v, ginst, NV_INST_SIZE)) {
 		pd_lo = vgpu_gmem_rd32(v, ginst + NV_INST_PD_LO);
 		bar->svm = vgpu_svm_get(v, ((uint64_t)vgpu_gmem_rd32(v, ginst + NV_INST_PD_HI) << 32 | pd_lo) &

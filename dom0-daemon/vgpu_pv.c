@@ -33,13 +33,15 @@ static uint32_t max_batch(const struct vgpu *v)
 /* pv-naive stays the plain one-request-per-doorbell interface it is measured as. */
 #define PV_FAST_PATHS (GPUVM_PV_F_RUN | GPUVM_PV_F_CHAN_RUN | GPUVM_PV_F_SUBMIT | GPUVM_PV_F_BAR_COHERENT)
 
+/* FRESH is about the partition, not the interface: every mode has it. */
 static uint32_t features(const struct vgpu *v)
 {
 	if (v->cfg.mode == VGPU_MODE_PV)
-		return GPUVM_PV_F_OPS | GPUVM_PV_F_BATCH | GPUVM_PV_F_DAEMON_PT | PV_FAST_PATHS;
+		return GPUVM_PV_F_OPS | GPUVM_PV_F_BATCH | GPUVM_PV_F_DAEMON_PT | PV_FAST_PATHS |
+		       GPUVM_PV_F_FRESH;
 	if (v->cfg.mode == VGPU_MODE_PV_NAIVE)
-		return GPUVM_PV_F_OPS | GPUVM_PV_F_DAEMON_PT;
-	return 0;
+		return GPUVM_PV_F_OPS | GPUVM_PV_F_DAEMON_PT | GPUVM_PV_F_FRESH;
+	return GPUVM_PV_F_FRESH;
 }
 
 /* ---- one request --------------------------------------------------------------- */
@@ -207,6 +209,7 @@ static void doorbell(struct vgpu *v, uint32_t count)
 	uint64_t at = v->pv.area + (uint64_t)v->pv.first * GPUVM_PV_REQ_SIZE;
 
 	atomic_fetch_add_explicit(&v->st_pv_doorbells, 1, memory_order_relaxed);
+	v->fresh = false;       /* requests may write tables or start channels */
 	v->pv.status = batch_check(v, count);
 	if (v->pv.status) {
 		atomic_fetch_add_explicit(&v->st_pv_errors, 1, memory_order_relaxed);
@@ -260,6 +263,7 @@ uint32_t vgpu_pv_read(struct vgpu *v, uint32_t off)
 	case GPUVM_PV_STATUS: return (uint32_t)v->pv.status;
 	case GPUVM_PV_RESULT: return v->pv.result;
 	case GPUVM_PV_RUN: return run_read(v);
+	case GPUVM_PV_FRESH: return v->fresh;
 	default: return 0;
 	}
 }

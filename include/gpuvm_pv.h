@@ -45,6 +45,8 @@
 #define GPUVM_PV_RUN            0x038   /* RO  (GPUVM_PV_F_RUN) run the entries from FIRST whose
 					 *     status is GPUVM_PV_ST_NEW, up to the first that is
 					 *     not; returns what STATUS then holds */
+#define GPUVM_PV_FRESH          0x03c   /* RO  (GPUVM_PV_F_FRESH) 1: nothing has written the
+					 *     partition since it was last scrubbed (all zero) */
 
 #define GPUVM_PV_MODE_FULL      0u
 #define GPUVM_PV_MODE_PV_NAIVE  1u
@@ -58,6 +60,7 @@
 #define GPUVM_PV_F_CHAN_RUN     (1u << 4)   /* CHAN_BIND takes GPUVM_PV_CHAN_RUN */
 #define GPUVM_PV_F_SUBMIT       (1u << 5)   /* the SUBMIT operation */
 #define GPUVM_PV_F_BAR_COHERENT (1u << 6)   /* BAR writes need no BAR flush */
+#define GPUVM_PV_F_FRESH        (1u << 7)   /* the FRESH register (every mode, full too) */
 
 #define GPUVM_PV_SWITCH_NOW     0x53574954u /* "TIWS": drop every channel and space, switch */
 

@@ -113,6 +113,9 @@ int nvc0_device_up(struct gpuvm_device *dev)
 		err = nvc0_vram_init(dev);
 	if (err)
 		goto out;
+	/* A scrubbed vGPU partition needs no zero-filling of the page directories
+	 * and tables made now (20000 trapped writes otherwise). */
+	dev->vram_fresh = nvc0_pv_vram_fresh(dev);
 	err = nvc0_instmem_init(dev);
 	if (err)
 		goto err_vram;
@@ -132,6 +135,7 @@ err_instmem:
 err_vram:
 	nvc0_vram_fini(dev);
 out:
+	dev->vram_fresh = false;    /* from now on memory is reused: fill it */
 	nvc0_unlock(dev);
 	return err;
 }

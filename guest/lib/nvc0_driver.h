@@ -339,6 +339,8 @@ int nvc0_pv_queue(struct gpuvm_device *dev, const struct gpuvm_pv_req *r);
 int nvc0_pv_send(struct gpuvm_device *dev);
 /* Queue r and send the queue; *handle (if not NULL) is r's handle as the daemon left it. */
 int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r, uint32_t *handle);
+/* Whether the GPU says its VRAM is all zero, untouched since it was scrubbed (FRESH). */
+bool nvc0_pv_vram_fresh(struct gpuvm_device *dev);
 /* Before a CPU access through BAR1/BAR3 (or PRAMIN): send what it must not overtake. */
 int nvc0_pv_bar_sync(struct gpuvm_device *dev);
 /* Whether the vGPU offers a GPUVM_PV_F_* extension now (false off a pv mode). */
@@ -358,6 +360,9 @@ struct gpuvm_device {
 	uint32_t boot0;
 	uint64_t vram_size;
 	bool pramin_known;
+	/* During bring-up: VRAM not yet handed out since the device came up is
+	 * known to be zero (the vGPU said FRESH), so new objects need no fill. */
+	bool vram_fresh;
 	uint64_t pramin_base;
 	struct range_alloc vram;
 	struct nvc0_instmem imem;

@@ -41,6 +41,10 @@ static int instmem_selftest(struct gpuvm_device *dev)
 	if (back != pattern)
 		return gpuvm_fail(GPUVM_ERR_DEVICE,
 				  "BAR3 write landed elsewhere (read 0x%08x through PRAMIN)", back);
+	/* The heap is handed out from here: leave it as it was (zero if fresh). */
+	back = 0;
+	if (dev->tp->ops->bar_write(dev->tp, GPUVM_BAR3, 0, &back, 4))
+		return gpuvm_fail(GPUVM_ERR_DEVICE, "BAR3 write to the kernel heap faulted");
 	return GPUVM_OK;
 }
 
@@ -123,7 +127,8 @@ int nvc0_kobj_new(struct gpuvm_device *dev, uint64_t size, uint64_t align, struc
 	}
 	obj->size = size;
 	nvc0_unlock(dev);
-	err = kobj_fill_zero(dev, obj);
+	/* Fresh VRAM (bring-up of a scrubbed vGPU, nothing freed yet) is zero. */
+	err = dev->vram_fresh ? GPUVM_OK : kobj_fill_zero(dev, obj);
 	if (err)
 		nvc0_kobj_del(dev, obj);
 	return err;
@@ -134,6 +139,7 @@ void nvc0_kobj_del(struct gpuvm_device *dev, struct nvc0_kobj *obj)
 	if (!obj->size)
 		return;
 	nvc0_lock(dev);
+	dev->vram_fresh = false;        /* handed out again later: no longer known zero */
 	if (obj->in_heap)
 		range_give(&dev->imem.heap, obj->phys, obj->size);
 	else

@@ -46,6 +46,7 @@ int nvc0_vram_get(struct gpuvm_device *dev, uint64_t size, uint64_t align, uint6
 void nvc0_vram_put(struct gpuvm_device *dev, uint64_t phys, uint64_t size)
 {
 	nvc0_lock(dev);
+	dev->vram_fresh = false;        /* handed out again later: no longer known zero */
 	range_give(&dev->vram, phys, size);
 	nvc0_unlock(dev);
 }

@@ -47,6 +47,13 @@ static void pv_probe(struct gpuvm_device *dev)
 		pv_wr(dev, GPUVM_PV_SWITCH, GPUVM_PV_SWITCH_NOW);
 }
 
+bool nvc0_pv_vram_fresh(struct gpuvm_device *dev)
+{
+	pv_probe(dev);
+	return dev->pv.present && (pv_rd(dev, GPUVM_PV_FEATURES) & GPUVM_PV_F_FRESH) &&
+	       pv_rd(dev, GPUVM_PV_FRESH) == 1;
+}
+
 /* The request area is written without the pending-BAR-map check of nvc0_bar1_write. */
 static int pv_area_write(struct gpuvm_device *dev, const void *buf, size_t len)
 {

@@ -45,7 +45,7 @@ static void test_registers_full_mode(void **state)
 	assert_int_equal(pvg_rd(&g, GPUVM_PV_ID), GPUVM_PV_MAGIC);
 	assert_int_equal(pvg_rd(&g, GPUVM_PV_VER), GPUVM_PV_VERSION);
 	assert_int_equal(pvg_rd(&g, GPUVM_PV_MODE), GPUVM_PV_MODE_FULL);
-	assert_int_equal(pvg_rd(&g, GPUVM_PV_FEATURES), 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FEATURES), GPUVM_PV_F_FRESH);
 	/* The BAR0 alias reaches the same page. */
 	{
 		struct vgpu_io io = { .bar = 0, .dir = VGPU_IO_READ, .size = 4, .offset = GPUVM_PV_BAR0_BASE };
@@ -225,11 +225,12 @@ static void test_features_per_mode(void **state)
 	(void)state;
 	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
 	assert_int_equal(pvg_rd(&g, GPUVM_PV_FEATURES), GPUVM_PV_F_OPS | GPUVM_PV_F_BATCH |
-			 GPUVM_PV_F_DAEMON_PT | fast_features);
+			 GPUVM_PV_F_DAEMON_PT | fast_features | GPUVM_PV_F_FRESH);
 	pvg_teardown(&g);
 	/* pv-naive stays the one-request interface it is measured as. */
 	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV_NAIVE, 64), 0);
-	assert_int_equal(pvg_rd(&g, GPUVM_PV_FEATURES), GPUVM_PV_F_OPS | GPUVM_PV_F_DAEMON_PT);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FEATURES), GPUVM_PV_F_OPS | GPUVM_PV_F_DAEMON_PT |
+			 GPUVM_PV_F_FRESH);
 	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
 	*pvg_entry(&g, 0) = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_NOP, .status = GPUVM_PV_ST_NEW };
 	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_RUN), -EOPNOTSUPP);
@@ -411,6 +412,46 @@ static void test_chan_run_and_submit(void **state)
 	pvg_teardown(&g);
 }
 
+static void bar0_write(struct pvg *g, uint32_t reg, uint32_t val)
+{
+	struct vgpu_io io = { .bar = 0, .dir = VGPU_IO_WRITE, .size = 4, .offset = reg, .data = val };
+
+	vgpu_mmio(g->v, &io);
+}
+
+/* FRESH: 1 from a scrub until anything can have written the partition. */
+static void test_fresh_register(void **state)
+{
+	struct pvg g;
+	uint32_t h;
+
+	(void)state;
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_FULL, 64), 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FRESH), 1);
+	/* Register traffic that writes no memory leaves it fresh. */
+	bar0_write(&g, NV_PBUS_PRAMIN_BASE, 0x10);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FRESH), 1);
+	/* One word through PRAMIN: no longer. */
+	bar0_write(&g, NV_PRAMIN_WINDOW + 0x40, 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FRESH), 0);
+	/* A reset scrubs it again. */
+	vgpu_reset(g.v);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FRESH), 1);
+	/* A BAR binding opens direct access. */
+	pvg_bind_bar1(&g);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FRESH), 0);
+	pvg_teardown(&g);
+	/* A batch of requests counts as a write too, even one that only creates a space. */
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FRESH), 1);
+	h = pvg_space(&g);
+	assert_int_not_equal(h, 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FRESH), 0);
+	pvg_teardown(&g);
+}
+
 static uint64_t pick(const uint64_t *v, size_t n)
 {
 	return v[(size_t)rand() % n];
@@ -529,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_batch_validation),
 		cmocka_unit_test(test_bar_map),
 		cmocka_unit_test(test_features_per_mode),
+		cmocka_unit_test(test_fresh_register),
 		cmocka_unit_test(test_run_register),
 		cmocka_unit_test(test_chan_run_and_submit),
 		cmocka_unit_test(test_fuzz),

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "gpuvm_guest.h"
+#include "gpuvm_raw.h"
 #include "gpuvm_workloads.h"
 #include "util_pvd.h"
 
@@ -129,6 +130,46 @@ static void test_pv_context_traps(void **state)
 	pvd_down(t);
 }
 
+/* Trapped writes of a guest's device bring-up and one vadd context. */
+static uint64_t bringup_writes(struct pvd *t, const char *name, bool dirty_first)
+{
+	char spec[256];
+	struct gpuvm_device *dev;
+	struct vgpu_info before, after;
+	const uint32_t junk = 0xdeadbeef;
+
+	pvd_spec(t, name, spec, sizeof(spec));
+	assert_int_equal(gpuvm_device_open(spec, &dev), GPUVM_OK);
+	if (dirty_first)        /* one word written: the partition is no longer fresh */
+		assert_int_equal(gpuvm_raw_vram_write(dev, 64u << 20, &junk, sizeof(junk)), GPUVM_OK);
+	pvd_info(t, name, &before);
+	assert_int_equal(run_workload(spec, "vadd", 64), GPUVM_OK);
+	pvd_info(t, name, &after);
+	gpuvm_device_close(dev);
+	return after.mmio_writes - before.mmio_writes;
+}
+
+/*
+ * A vGPU fresh from its scrub says so (FRESH), and the driver then skips
+ * zero-filling the tables it makes at bring-up; one that is not fresh gets
+ * every word filled, and both run the same workload correctly.
+ */
+static void test_bringup_trusts_only_fresh_vram(void **state)
+{
+	struct pvd *t = pvd_up();
+	uint64_t fresh, dirty;
+
+	(void)state;
+	pvd_create(t, "fresh", "full");
+	pvd_create(t, "dirty", "full");
+	fresh = bringup_writes(t, "fresh", false);
+	dirty = bringup_writes(t, "dirty", true);
+	assert_true(fresh < 2000);
+	assert_true(dirty > fresh + 10000);
+	pvd_assert_isolated(t);
+	pvd_down(t);
+}
+
 /* Without lazy shadowing and BAR remapping: slower, never wrong. */
 static void test_full_without_optimisations(void **state)
 {
@@ -219,6 +260,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_workload_in_every_mode),
 		cmocka_unit_test(test_pv_context_traps),
+		cmocka_unit_test(test_bringup_trusts_only_fresh_vram),
 		cmocka_unit_test(test_mode_switch_under_load),
 		cmocka_unit_test(test_full_without_optimisations),
 	};
