@@ -452,6 +452,40 @@ static void test_fresh_register(void **state)
 	pvg_teardown(&g);
 }
 
+/*
+ * A RUN read is an access that runs requests: a channel bound through it
+ * starts tracking its instance block, which must leave the remap table at
+ * once, as after a doorbell write.
+ */
+static void test_run_refreshes_remap(void **state)
+{
+	struct pvg g;
+	struct gpuvm_pv_req r;
+	uint32_t h;
+
+	(void)state;
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	pvg_bind_bar1(&g);
+	h = pvg_space(&g);
+	channel_memory(&g, h);
+	r = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_BAR_MAP, .handle = 1, .va = 0x5000, .addr = CH_INST,
+				   .size = 0x1000 };
+	assert_int_equal(pvg_one(&g, &r, NULL), 0);
+	assert_int_not_equal(g.v->bar1.remap[5], 0);           /* plain data: remapped */
+	queue_new(&g, 0, (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_CHAN_BIND, .handle = h,
+						.flags = 1 | GPUVM_PV_CHAN_RUN, .addr = CH_INST });
+	*pvg_entry(&g, 1) = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_NOP, .status = 0 };
+	pvg_wr(&g, GPUVM_PV_FIRST, 0);
+	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_RUN), 0);
+	assert_int_equal(g.v->bar1.remap[5], 0);               /* now tracked: traps */
+	assert_isolated(&g);
+	assert_int_equal(chan_req(&g, GPUVM_PV_OP_CHAN_UNBIND, 0, 1, 0), 0);
+	assert_int_not_equal(g.v->bar1.remap[5], 0);
+	assert_isolated(&g);
+	pvg_teardown(&g);
+}
+
 static uint64_t pick(const uint64_t *v, size_t n)
 {
 	return v[(size_t)rand() % n];
@@ -573,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_fresh_register),
 		cmocka_unit_test(test_run_register),
 		cmocka_unit_test(test_chan_run_and_submit),
+		cmocka_unit_test(test_run_refreshes_remap),
 		cmocka_unit_test(test_fuzz),
 		cmocka_unit_test(test_mode_switch_at_quiescence),
 	};
