@@ -347,8 +347,13 @@ int nvc0_pv_bar_sync(struct gpuvm_device *dev);
 bool nvc0_pv_has(struct gpuvm_device *dev, uint32_t feature);
 /* Page size for a new BAR1 mapping of a buffer whose own page size is page_shift. */
 unsigned nvc0_pv_bar1_shift(struct gpuvm_device *dev, unsigned page_shift);
-/* Whether the last doorbell was refused because the vGPU had left the pv modes. */
+/* Whether the last batch was refused because the vGPU had changed its mode. */
 bool nvc0_pv_switched(struct gpuvm_device *dev);
+/* -EPERM: the vGPU is in full mode now; -EOPNOTSUPP: RUN was read in pv-naive. */
+static inline bool nvc0_pv_refused_by_mode(int32_t status)
+{
+	return status == -EPERM || status == -EOPNOTSUPP;
+}
 
 /* ---- nvc0_device.c: the device --------------------------------------------------- */
 struct gpuvm_device {

@@ -126,12 +126,25 @@ static void pv_read_mode(struct gpuvm_device *dev)
 		dev->pv.mode = GPUVM_PV_MODE_FULL;
 }
 
+/*
+ * With RUN, a switch away from pv shows in the next batch, refused with
+ * -EPERM (full) or -EOPNOTSUPP (pv-naive): the address space a new context
+ * asks for first is that batch, so the MODE read can wait until then.
+ */
+static bool mode_known(const struct gpuvm_device *dev)
+{
+	return dev->pv.area_ready && dev->pv.mode == GPUVM_PV_MODE_PV &&
+	       (dev->pv.features & GPUVM_PV_F_RUN) && !nvc0_pv_refused_by_mode(dev->pv.last_status);
+}
+
 /* The mode now, for a new channel VM; GPUVM_PV_MODE_FULL without a PV page. */
 uint32_t nvc0_pv_mode(struct gpuvm_device *dev)
 {
 	pv_probe(dev);
 	if (!dev->pv.present)
 		return GPUVM_PV_MODE_FULL;
+	if (mode_known(dev))
+		return dev->pv.mode;
 	pv_read_mode(dev);
 	if (dev->pv.mode == GPUVM_PV_MODE_FULL)
 		return GPUVM_PV_MODE_FULL;
@@ -313,7 +326,7 @@ bool nvc0_pv_switched(struct gpuvm_device *dev)
 	bool switched;
 
 	nvc0_lock(dev);
-	switched = dev->pv.last_status == -EPERM;
+	switched = nvc0_pv_refused_by_mode(dev->pv.last_status);
 	nvc0_unlock(dev);
 	return switched;
 }

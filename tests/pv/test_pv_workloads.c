@@ -170,6 +170,48 @@ static void test_bringup_trusts_only_fresh_vram(void **state)
 	pvd_down(t);
 }
 
+/*
+ * The guest reads MODE only when a batch is refused for the mode (with RUN
+ * it trusts the last one): a switch from pv to pv-naive or full between two
+ * contexts of an open device still takes effect at the next context.
+ */
+static void test_switch_between_contexts(void **state)
+{
+	struct pvd *t = pvd_up();
+	char spec[256];
+	struct gpuvm_device *dev;
+	struct vgpu_info a, b;
+
+	(void)state;
+	pvd_create(t, "sw2", "pv");
+	pvd_spec(t, "sw2", spec, sizeof(spec));
+	assert_int_equal(gpuvm_device_open(spec, &dev), GPUVM_OK);
+	assert_int_equal(run_workload(spec, "vadd", 64), GPUVM_OK);
+	pvd_set_mode(t, "sw2", "pv-naive");
+	pvd_info(t, "sw2", &a);
+	assert_int_equal(a.mode, VGPU_MODE_PV_NAIVE);
+	assert_int_equal(run_workload(spec, "vadd", 64), GPUVM_OK);
+	pvd_info(t, "sw2", &b);
+	assert_true(b.pv_requests > a.pv_requests);
+	/* One request per doorbell, after the one RUN read refused for the mode. */
+	assert_int_equal(b.pv_requests - a.pv_requests, b.pv_doorbells - a.pv_doorbells);
+	assert_int_equal(b.pv_errors - a.pv_errors, 1);
+	/* Back to pv (pv-naive reads MODE each time), then one context, then full. */
+	pvd_set_mode(t, "sw2", "pv");
+	assert_int_equal(run_workload(spec, "vadd", 64), GPUVM_OK);
+	pvd_set_mode(t, "sw2", "full");
+	pvd_info(t, "sw2", &a);
+	assert_int_equal(run_workload(spec, "vadd", 64), GPUVM_OK);
+	pvd_info(t, "sw2", &b);
+	assert_int_equal(b.pv_requests, a.pv_requests);
+	assert_int_equal(b.pv_errors - a.pv_errors, 1);      /* the refused batch */
+	assert_true(b.mmio_writes > a.mmio_writes);
+	assert_int_equal(b.faults, 0);
+	gpuvm_device_close(dev);
+	pvd_assert_isolated(t);
+	pvd_down(t);
+}
+
 /* Without lazy shadowing and BAR remapping: slower, never wrong. */
 static void test_full_without_optimisations(void **state)
 {
@@ -261,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_every_workload_in_every_mode),
 		cmocka_unit_test(test_pv_context_traps),
 		cmocka_unit_test(test_bringup_trusts_only_fresh_vram),
+		cmocka_unit_test(test_switch_between_contexts),
 		cmocka_unit_test(test_mode_switch_under_load),
 		cmocka_unit_test(test_full_without_optimisations),
 	};
