@@ -86,7 +86,7 @@ int nvc0_bar1_init(struct gpuvm_device *dev)
 
 int nvc0_bar1_write(struct gpuvm_device *dev, uint64_t off, const void *buf, size_t len)
 {
-	int err = nvc0_pv_bar_sync(dev);
+	int err = nvc0_pv_bar_sync(dev, 1, off, len);
 
 	if (err)
 		return err;
@@ -98,7 +98,7 @@ int nvc0_bar1_write(struct gpuvm_device *dev, uint64_t off, const void *buf, siz
 
 int nvc0_bar1_read(struct gpuvm_device *dev, uint64_t off, void *buf, size_t len)
 {
-	int err = nvc0_pv_bar_sync(dev);
+	int err = nvc0_pv_bar_sync(dev, 1, off, len);
 
 	if (err)
 		return err;

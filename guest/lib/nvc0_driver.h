@@ -320,9 +320,12 @@ struct nvc0_pv {
 	uint32_t features;              /* GPUVM_PV_F_* of the current mode */
 	struct gpuvm_pv_req *queue;     /* requests not yet sent (pv mode batches), + terminator */
 	unsigned queued;
-	/* A queued request the CPU's next BAR access must not overtake: a
-	 * BAR_MAP it needs, or a CHAN_UNBIND whose memory it may reuse. */
-	bool send_before_bar_access;
+	/* Queued requests the CPU's next BAR access must not overtake: BAR_MAPs
+	 * (the BAR offsets they cover, per BAR: [0] BAR1, [1] BAR3; lo == hi
+	 * none), which an access to those offsets needs, and a CHAN_UNBIND,
+	 * whose memory any access may be reusing. */
+	uint64_t mapping_lo[2], mapping_hi[2];
+	bool unbind_queued;
 	int32_t last_status;            /* STATUS of the last doorbell */
 	uint64_t doorbells, requests;   /* statistics */
 };
@@ -341,8 +344,14 @@ int nvc0_pv_send(struct gpuvm_device *dev);
 int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r, uint32_t *handle);
 /* Whether the GPU says its VRAM is all zero, untouched since it was scrubbed (FRESH). */
 bool nvc0_pv_vram_fresh(struct gpuvm_device *dev);
-/* Before a CPU access through BAR1/BAR3 (or PRAMIN): send what it must not overtake. */
-int nvc0_pv_bar_sync(struct gpuvm_device *dev);
+/*
+ * Before a CPU access of [off, off + len) through BAR bar (1 or 3; 0 for
+ * PRAMIN, which needs no mapping): send the queue if it holds what the
+ * access must not overtake.
+ */
+int nvc0_pv_bar_sync(struct gpuvm_device *dev, unsigned bar, uint64_t off, uint64_t len);
+/* pv_vm.c: note a queued BAR_MAP of BAR bar (1 or 3) over [off, off + len). */
+void nvc0_pv_note_mapping(struct gpuvm_device *dev, unsigned bar, uint64_t off, uint64_t len);
 /* Whether the vGPU offers a GPUVM_PV_F_* extension now (false off a pv mode). */
 bool nvc0_pv_has(struct gpuvm_device *dev, uint32_t feature);
 /* Page size for a new BAR1 mapping of a buffer whose own page size is page_shift. */

@@ -163,7 +163,8 @@ int nvc0_kobj_write(struct gpuvm_device *dev, const struct nvc0_kobj *obj, uint6
 
 	if (err)
 		return err;
-	err = nvc0_pv_bar_sync(dev);
+	err = obj->in_heap ? nvc0_pv_bar_sync(dev, 3, obj->phys - dev->imem.heap_phys + off, len)
+			   : nvc0_pv_bar_sync(dev, 0, obj->phys + off, len);
 	if (err)
 		return err;
 	if (!obj->in_heap)
@@ -181,7 +182,8 @@ int nvc0_kobj_read(struct gpuvm_device *dev, const struct nvc0_kobj *obj, uint64
 
 	if (err)
 		return err;
-	err = nvc0_pv_bar_sync(dev);
+	err = obj->in_heap ? nvc0_pv_bar_sync(dev, 3, obj->phys - dev->imem.heap_phys + off, len)
+			   : nvc0_pv_bar_sync(dev, 0, obj->phys + off, len);
 	if (err)
 		return err;
 	if (!obj->in_heap)

@@ -233,7 +233,9 @@ int nvc0_pv_send(struct gpuvm_device *dev)
 	unsigned n = dev->pv.queued;
 	int32_t st;
 
-	dev->pv.send_before_bar_access = false;
+	memset(dev->pv.mapping_lo, 0, sizeof(dev->pv.mapping_lo));
+	memset(dev->pv.mapping_hi, 0, sizeof(dev->pv.mapping_hi));
+	dev->pv.unbind_queued = false;
 	if (!n)
 		return GPUVM_OK;
 	dev->pv.queued = 0;
@@ -310,12 +312,40 @@ int nvc0_pv_call(struct gpuvm_device *dev, const struct gpuvm_pv_req *r, uint32_
 	return err;
 }
 
-int nvc0_pv_bar_sync(struct gpuvm_device *dev)
+void nvc0_pv_note_mapping(struct gpuvm_device *dev, unsigned bar, uint64_t off, uint64_t len)
+{
+	unsigned i = bar == 3;
+
+	if (!dev->pv.queued)
+		return;         /* sent already (pv-naive) */
+	if (dev->pv.mapping_lo[i] == dev->pv.mapping_hi[i]) {
+		dev->pv.mapping_lo[i] = off;
+		dev->pv.mapping_hi[i] = off + len;
+		return;
+	}
+	if (off < dev->pv.mapping_lo[i])
+		dev->pv.mapping_lo[i] = off;
+	if (off + len > dev->pv.mapping_hi[i])
+		dev->pv.mapping_hi[i] = off + len;
+}
+
+static bool must_send_before(const struct gpuvm_device *dev, unsigned bar, uint64_t off, uint64_t len)
+{
+	unsigned i = bar == 3;
+
+	if (dev->pv.unbind_queued)
+		return true;
+	if (bar != 1 && bar != 3)
+		return false;
+	return off < dev->pv.mapping_hi[i] && off + len > dev->pv.mapping_lo[i];
+}
+
+int nvc0_pv_bar_sync(struct gpuvm_device *dev, unsigned bar, uint64_t off, uint64_t len)
 {
 	int err = GPUVM_OK;
 
 	nvc0_lock(dev);
-	if (dev->pv.send_before_bar_access)
+	if (must_send_before(dev, bar, off, len))
 		err = nvc0_pv_send(dev);
 	nvc0_unlock(dev);
 	return err;

@@ -145,7 +145,7 @@ static void pv_chan_unbind_deferred(struct nvc0_channel *chan)
 
 	nvc0_lock(dev);
 	if (chan->pv_bound && nvc0_pv_queue(dev, &r) == GPUVM_OK)
-		dev->pv.send_before_bar_access |= dev->pv.queued > 0;
+		dev->pv.unbind_queued = dev->pv.queued > 0;
 	chan->pv_bound = false;
 	nvc0_unlock(dev);
 }
@@ -241,7 +241,7 @@ static int bar_tables(struct nvc0_vm *vm, uint64_t va, uint64_t size, bool large
  * One request; -1 if the mode changed.  An unmap may wait for the next
  * batch, as nothing uses the range meanwhile and later requests on it are
  * queued after it.  A map may wait too, but only until the CPU next touches
- * a BAR (nvc0_pv_bar_sync): a channel's ring, pushbuffer and fence page
+ * those BAR pages (nvc0_pv_bar_sync): a channel's ring, pushbuffer and fence page
  * are then mapped in one batch.
  */
 static int bar_request(struct nvc0_vm *vm, uint32_t op, uint64_t va, uint64_t phys, uint64_t size,
@@ -259,7 +259,7 @@ static int bar_request(struct nvc0_vm *vm, uint32_t op, uint64_t va, uint64_t ph
 	if (!err)
 		err = nvc0_pv_queue(vm->dev, &r);
 	if (!err && op == GPUVM_PV_OP_BAR_MAP)
-		vm->dev->pv.send_before_bar_access |= vm->dev->pv.queued > 0;
+		nvc0_pv_note_mapping(vm->dev, bar_of(vm), va, size);
 	if (err && vm->dev->pv.last_status == -EPERM) {
 		vm->dev->pv.mode = GPUVM_PV_MODE_FULL;  /* switched to full meanwhile */
 		return -1;

@@ -49,7 +49,7 @@ int gpuvm_raw_bar_read(struct gpuvm_device *dev, enum gpuvm_bar bar, uint64_t of
 	int err = raw_bar_check(bar);
 
 	if (!err)
-		err = nvc0_pv_bar_sync(dev);
+		err = nvc0_pv_bar_sync(dev, (unsigned)bar, off, len);
 	if (err)
 		return err;
 	return raw_bar_result(dev->tp->ops->bar_read(dev->tp, bar, off, buf, len), "read", bar,
@@ -62,7 +62,7 @@ int gpuvm_raw_bar_write(struct gpuvm_device *dev, enum gpuvm_bar bar, uint64_t o
 	int err = raw_bar_check(bar);
 
 	if (!err)
-		err = nvc0_pv_bar_sync(dev);
+		err = nvc0_pv_bar_sync(dev, (unsigned)bar, off, len);
 	if (err)
 		return err;
 	return raw_bar_result(dev->tp->ops->bar_write(dev->tp, bar, off, buf, len), "write", bar,

@@ -216,6 +216,18 @@ int gpuvm_ctx_set_timeout(struct gpuvm_ctx *ctx, unsigned timeout_ms)
 	return GPUVM_OK;
 }
 
+/*
+ * A buffer small enough for the BAR1 copy path gets its BAR1 mapping now
+ * rather than at its first copy: a vGPU that batches mappings then sends it
+ * with the zero fill's submission instead of in a batch of its own before
+ * the copy.  No room in BAR1 is no error: the copy falls back to M2MF.
+ */
+static void alloc_map_bar1_early(struct gpuvm_ctx *ctx, struct gpuvm_alloc *a)
+{
+	if (ctx->opts.copy_path != GPUVM_COPY_M2MF && a->size <= ctx->opts.bar1_copy_max)
+		(void)nvc0_bo_map_bar1(&a->bo);
+}
+
 /* Clear a new allocation on the GPU (M2MF repeating the zero page), queued. */
 static int alloc_zero_fill(struct gpuvm_ctx *ctx, struct gpuvm_alloc *a)
 {
@@ -246,6 +258,8 @@ int gpuvm_mem_alloc(struct gpuvm_ctx *ctx, size_t size, gpuvm_devptr *out)
 	if (err)
 		goto err_free;
 	err = nvc0_bo_map(&a->bo, &ctx->vm, false);
+	if (!err)
+		alloc_map_bar1_early(ctx, a);
 	if (!err && !ctx->opts.no_zero_fill)
 		err = alloc_zero_fill(ctx, a);
 	if (err)
