@@ -16,7 +16,11 @@
 #define SPIN_NS         100000ull      /* poll without sleeping this long */
 #define SLEEP_MIN_NS    2000ull
 #define SLEEP_MAX_NS    500000ull
-#define CHECK_EVERY_NS  1000000ull     /* look at the channel's state this often */
+/* Look at the channel's state (a register read: a trap on a vGPU) 1 ms into
+ * a wait, then at doubling intervals up to 16 ms: a fault is still seen
+ * within 16 ms, and a long wait costs a few reads instead of one per ms. */
+#define CHECK_FIRST_NS  1000000ull
+#define CHECK_MAX_NS    16000000ull
 
 static const char *const fault_reasons[] = {
 	[NV_FAULT_PDE] = "page directory entry absent",
@@ -146,7 +150,7 @@ static void poll_pause(uint64_t waited_ns, uint64_t *sleep_ns)
 int nvc0_channel_poll(struct nvc0_channel *chan, bool (*done)(struct nvc0_channel *, void *),
 		      void *arg, const char *what)
 {
-	uint64_t start = gpuvm_now_ns(), next_check = start + CHECK_EVERY_NS;
+	uint64_t start = gpuvm_now_ns(), check_every = CHECK_FIRST_NS, next_check = start + check_every;
 	uint64_t limit = (uint64_t)chan->timeout_ms * 1000000ull;
 	uint64_t sleep_ns = SLEEP_MIN_NS;
 	int err;
@@ -163,7 +167,9 @@ int nvc0_channel_poll(struct nvc0_channel *chan, bool (*done)(struct nvc0_channe
 			err = nvc0_channel_check(chan);
 			if (err)
 				return err;
-			next_check = now + CHECK_EVERY_NS;
+			if (check_every < CHECK_MAX_NS)
+				check_every *= 2;
+			next_check = now + check_every;
 		}
 		if (now - start > limit) {
 			/* One last look: the work may have finished or faulted meanwhile. */
