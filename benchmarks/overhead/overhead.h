@@ -27,6 +27,7 @@ struct ovh_counters {
 
 struct ovh_result {
 	bool ok;
+	bool skipped;                   /* not run (--skip-noopt) */
 	char error[200];
 	struct gpuvm_timing timing;     /* of the fastest repetition */
 	uint64_t total_ns;

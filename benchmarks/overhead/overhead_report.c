@@ -24,7 +24,8 @@ static void print_case(const struct ovh_case *c, struct ovh_result *res)
 		const struct ovh_result *r = &res[k];
 
 		if (!r->ok) {
-			printf("| %s | failed: %s |||||||||||\n", ovh_config_names[k], r->error);
+			printf("| %s | %s%s |||||||||||\n", ovh_config_names[k],
+			       r->skipped ? "skipped" : "failed: ", r->skipped ? "" : r->error);
 			continue;
 		}
 		printf("| %s |", ovh_config_names[k]);
