@@ -74,7 +74,7 @@ $(LIBGPUVMD): $(call obj,$(XEN_SRC))
 .DEFAULT_GOAL := all
 # ---- end of the Xen backend block -----------------------------------------------
 
-.PHONY: all check check-all check-valgrind demo bench clean distclean
+.PHONY: all check check-all check-valgrind check-xen check-xen-patches demo bench clean distclean
 all: $(LIBS_OURS) $(TOOLS) $(BENCHES) $(TESTS)
 
 config.mk:
@@ -143,6 +143,27 @@ check-valgrind: $(VALGRIND_TESTS) $(TOOLS)
 	done; \
 	if [ $$fail -ne 0 ]; then echo "make check-valgrind: some tests failed"; exit 1; fi; \
 	echo "make check-valgrind: all test programs passed"
+
+# ---- End-to-end tests on real Xen 4.17 under qemu (tests/xen/) ----------------
+# Boots Xen with a dom0 running gpuvmd --backend xen and PVH/HVM guests that run
+# the workloads through the pci: transport; a busybox guest needs the guest
+# tools linked statically.  XT_SCENARIOS picks scenarios (default: all four).
+STATIC_TOOLS := $(patsubst guest/tools/%.c,$(BUILD)/static/%,$(TOOL_SRC))
+$(BUILD)/static/%: $(BUILD)/obj/guest/tools/%.o $(LIBGUEST) $(LIBGPUSIM)
+	@mkdir -p $(dir $@)
+	$(CC) -static $(LDFLAGS_ALL) -o $@ $^ -lm
+XT_WORK ?= $(BUILD)/xen-test
+check-xen: $(STATIC_TOOLS) $(TOOLS)
+	@test "$(HAVE_XEN)" = yes || { echo "check-xen: gpuvmd was built without the Xen backend" \
+		"(configure did not find libxen-dev; see docs/xen-backend.md)"; exit 1; }
+	@test "$(SANITIZE)" = 0 || { echo "check-xen: not with SANITIZE=1 (static guest tools)"; exit 1; }
+	tests/xen/run-xen-tests.sh --work $(XT_WORK) --bin $(BUILD)/bin --static $(BUILD)/static $(XT_SCENARIOS)
+
+# The xl/libxl patch series (xen-patches/): build the patched xl from Debian's
+# Xen source and check its vgpu= key and its gpuvmd client without Xen.
+XL_WORK ?= $(BUILD)/xen-xl
+check-xen-patches: $(TOOLS)
+	REQUIRE_GPUVMD=1 GPUVM_BIN=$(abspath $(BUILD)/bin) xen-patches/check.sh $(XL_WORK)
 
 # Everything CI runs: the tests, the same tests under ASan+UBSan, and the
 # daemon-side tests under valgrind.

@@ -181,7 +181,8 @@ client detach "$C/nobody.sock" 7 && expect_log "vGPU not detached; gpuvmd frees 
 
 # ---- 4. the real gpuvmd -----------------------------------------------------------
 echo "== the same requests to the real gpuvmd (--backend none)"
-G=$REPO/build/bin/gpuvmd
+BIN=${GPUVM_BIN:-$REPO/build/bin}
+G=$BIN/gpuvmd
 if [ ! -x "$G" ]; then
 	if [ "${REQUIRE_GPUVMD:-0}" = 1 ]; then
 		fail "$G not built"
@@ -215,7 +216,7 @@ print(buf.decode().strip())' "$GS"
 		*) fail "gpuvmd did not validate before the backend check: $reply";; esac
 	client detach "$GS" 7
 	expect_log "gpuvmd refused detach: detach needs a backend" "gpuvmd accepts libxl's detach request"
-	"$REPO/build/bin/gpuvmctl" --socket "$GS" create guest-7 --vram 64M >/dev/null ||
+	"$BIN/gpuvmctl" --socket "$GS" create guest-7 --vram 64M >/dev/null ||
 		fail "gpuvmctl create guest-7"
 	reply=$(sed -n 2p "$R.first" 2>/dev/null | send)
 	case $reply in *'"name":"guest-7","id":1,"weight":512,"cap":50'*)

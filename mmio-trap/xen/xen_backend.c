@@ -54,9 +54,25 @@ static void unlink_att(struct xen_attachment *a)
 		}
 }
 
+/* What the domain's server did, for the log when it stops. */
+static void log_server_stats(const struct xen_attachment *a)
+{
+	struct xen_ioreq_server_stats st;
+
+	if (!a->srv)
+		return;
+	xen_ioreq_server_stats(a->srv, &st);
+	gpuvm_log(GPUVM_LOG_INFO, "xen: dom%u: served %llu requests (%llu denied, %llu buffered) "
+		  "in %llu wake-ups, %.1f us each", a->domid, (unsigned long long)st.handled,
+		  (unsigned long long)st.denied, (unsigned long long)st.buffered,
+		  (unsigned long long)st.wakeups,
+		  st.handled ? (double)st.serve_ns / 1e3 / (double)st.handled : 0.0);
+}
+
 /* Stop serving the domain: afterwards nothing calls vgpu_mmio for it. */
 static void stop_server(struct xen_attachment *a)
 {
+	log_server_stats(a);
 	xen_ioreq_server_stop(a->srv);
 	a->srv = NULL;
 	if (xb.xd)

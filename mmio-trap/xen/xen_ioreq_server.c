@@ -115,10 +115,12 @@ static void update_claims(struct xen_ioreq_server *s)
 
 /* ---- Serving ------------------------------------------------------------------------ */
 
-static void count(struct xen_ioreq_server *s, const struct xen_ioreq_outcome *out, bool buffered)
+static void count(struct xen_ioreq_server *s, const struct xen_ioreq_outcome *out, bool buffered,
+		  long long ns)
 {
 	pthread_mutex_lock(&s->stats_lock);
 	s->stats.handled++;
+	s->stats.serve_ns += (uint64_t)ns;
 	if (buffered)
 		s->stats.buffered++;
 	if (out->result == XEN_IOREQ_DENIED)
@@ -126,9 +128,18 @@ static void count(struct xen_ioreq_server *s, const struct xen_ioreq_outcome *ou
 	pthread_mutex_unlock(&s->stats_lock);
 }
 
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
 static void serve_view(struct xen_ioreq_server *s, struct xen_ioreq_view *v, bool buffered)
 {
 	struct xen_ioreq_outcome out;
+	long long t0 = now_ns();
 
 	xen_ioreq_serve(&s->pci, v, s->cfg.mmio, s->cfg.mmio_arg, &out);
 	if (out.result == XEN_IOREQ_DENIED)
@@ -137,7 +148,7 @@ static void serve_view(struct xen_ioreq_server *s, struct xen_ioreq_view *v, boo
 			  (unsigned long long)v->addr, v->size, out.why);
 	if (out.bars_changed)
 		update_claims(s);
-	count(s, &out, buffered);
+	count(s, &out, buffered, now_ns() - t0);
 }
 
 /* Serve the slot of vCPU i if it holds a request.  True if it did. */
@@ -204,14 +215,6 @@ static bool idle(struct xen_ioreq_server *s)
 	return !s->bp || s->bp->read_pointer == s->bp->write_pointer;
 }
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
 static void *server_thread(void *arg)
 {
 	struct xen_ioreq_server *s = arg;
@@ -235,6 +238,9 @@ static void *server_thread(void *arg)
 
 			if (port >= 0)
 				xenevtchn_unmask(s->xce, (evtchn_port_t)port);
+			pthread_mutex_lock(&s->stats_lock);
+			s->stats.wakeups++;
+			pthread_mutex_unlock(&s->stats_lock);
 		}
 		for (unsigned i = 0; i < s->cfg.nvcpus; i++)
 			serve_slot(s, i);

@@ -27,6 +27,8 @@ struct xen_ioreq_server_config {
 
 struct xen_ioreq_server_stats {
 	uint64_t handled, denied, buffered;
+	uint64_t wakeups;       /* times the thread woke to serve */
+	uint64_t serve_ns;      /* time spent serving requests (decode + vGPU) */
 };
 
 /*
