@@ -806,6 +806,7 @@ static const struct info_field {
 	{ "pv_requests", INFO_U64, offsetof(struct vgpu_info, pv_requests) },
 	{ "pv_errors", INFO_U64, offsetof(struct vgpu_info, pv_errors) },
 	{ "mode_switches", INFO_U64, offsetof(struct vgpu_info, mode_switches) },
+	{ "guest_resets", INFO_U64, offsetof(struct vgpu_info, guest_resets) },
 	{ "opt_lazy", INFO_BOOL, offsetof(struct vgpu_info, opt_lazy) },
 	{ "opt_remap", INFO_BOOL, offsetof(struct vgpu_info, opt_remap) },
 };

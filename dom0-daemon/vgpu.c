@@ -251,6 +251,21 @@ void vgpu_reset(struct vgpu *v)
 	gpuvm_log(GPUVM_LOG_INFO, "vgpu %s: reset", v->cfg.name);
 }
 
+/*
+ * The guest asks for a reset (PV RESET register; called with v->lock held
+ * from its trapped write).  Only an idle vGPU is reset, so a guest cannot
+ * pull the ground from under GPU work in flight; the partition is scrubbed
+ * by punching holes, so asking again and again costs the daemon little.
+ */
+int vgpu_guest_reset(struct vgpu *v)
+{
+	if (vgpu_channels_bound(v) || vgpu_pv_spaces_live(v))
+		return -EBUSY;
+	reset_state(v);
+	atomic_fetch_add_explicit(&v->st_guest_resets, 1, memory_order_relaxed);
+	return 0;
+}
+
 int vgpu_attach(struct vgpu *v, void (*detach_hook)(void *arg), void *arg)
 {
 	int ret = 0;
@@ -313,6 +328,7 @@ void vgpu_get_info(struct vgpu *v, struct vgpu_info *out)
 	out->pv_requests = v->st_pv_requests;
 	out->pv_errors = v->st_pv_errors;
 	out->mode_switches = v->st_mode_switches;
+	out->guest_resets = v->st_guest_resets;
 	out->opt_lazy = v->opt_lazy;
 	out->opt_remap = v->opt_remap;
 }

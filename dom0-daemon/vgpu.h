@@ -67,6 +67,7 @@ struct vgpu_info {
 	uint64_t pv_requests;       /* PV requests run */
 	uint64_t pv_errors;         /* PV requests or batches refused */
 	uint64_t mode_switches;
+	uint64_t guest_resets;          /* resets the guest asked for (PV RESET) */
 	bool opt_lazy;              /* full mode: shadows rebuilt only where the guest wrote */
 	bool opt_remap;             /* BAR pages without tracked structures are mapped, not trapped */
 };

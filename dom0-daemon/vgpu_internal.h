@@ -169,6 +169,7 @@ struct vgpu {
 	atomic_uint_fast64_t st_reads, st_writes, st_denied, st_tlb_flushes;
 	atomic_uint_fast64_t st_submissions, st_faults;
 	atomic_uint_fast64_t st_pv_doorbells, st_pv_requests, st_pv_errors, st_mode_switches;
+	atomic_uint_fast64_t st_guest_resets;
 };
 
 /* ---- register table (vgpu_regs.c) --------------------------------------------- */
@@ -218,6 +219,8 @@ void vgpu_userd_written(struct vgpu *v, uint64_t g, uint32_t val);
 bool vgpu_userd_read(struct vgpu *v, uint64_t g, uint32_t *val);
 void vgpu_channels_reset(struct vgpu *v);
 unsigned vgpu_channels_bound(struct vgpu *v);
+/* Reset an idle vGPU at its guest's request (v->lock held): 0 or -EBUSY. */
+int vgpu_guest_reset(struct vgpu *v);
 uint32_t vgpu_engine_status(struct vgpu *v);
 
 /* ---- submission (vgpu_submit.c) ------------------------------------------------------------ */

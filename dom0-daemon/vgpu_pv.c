@@ -36,12 +36,15 @@ static uint32_t max_batch(const struct vgpu *v)
 /* FRESH is about the partition, not the interface: every mode has it. */
 static uint32_t features(const struct vgpu *v)
 {
+	/* FRESH and RESET concern the partition, not the requests: every mode. */
+	const uint32_t partition = GPUVM_PV_F_FRESH | GPUVM_PV_F_RESET;
+
 	if (v->cfg.mode == VGPU_MODE_PV)
 		return GPUVM_PV_F_OPS | GPUVM_PV_F_BATCH | GPUVM_PV_F_DAEMON_PT | PV_FAST_PATHS |
-		       GPUVM_PV_F_FRESH;
+		       partition;
 	if (v->cfg.mode == VGPU_MODE_PV_NAIVE)
-		return GPUVM_PV_F_OPS | GPUVM_PV_F_DAEMON_PT | GPUVM_PV_F_FRESH;
-	return GPUVM_PV_F_FRESH;
+		return GPUVM_PV_F_OPS | GPUVM_PV_F_DAEMON_PT | partition;
+	return partition;
 }
 
 /* ---- one request --------------------------------------------------------------- */
@@ -288,6 +291,11 @@ void vgpu_pv_write(struct vgpu *v, uint32_t off, uint32_t val)
 			vgpu_pv_spaces_free(v);
 			vgpu_mode_maybe_switch(v);
 		}
+		break;
+	case GPUVM_PV_RESET:
+		/* Another magic value is a stray write: it must not cost the guest its state. */
+		if (val == GPUVM_PV_RESET_NOW)
+			v->pv.status = vgpu_guest_reset(v);
 		break;
 	default:
 		break;

@@ -47,6 +47,10 @@
 					 *     not; returns what STATUS then holds */
 #define GPUVM_PV_FRESH          0x03c   /* RO  (GPUVM_PV_F_FRESH) 1: nothing has written the
 					 *     partition since it was last scrubbed (all zero) */
+#define GPUVM_PV_RESET          0x040   /* WO  (GPUVM_PV_F_RESET) GPUVM_PV_RESET_NOW: if no channel
+					 *     is bound and no PV space lives, reset the vGPU to its
+					 *     power-on state (partition scrubbed, FRESH 1); STATUS
+					 *     then 0, else -EBUSY and nothing changed */
 
 #define GPUVM_PV_MODE_FULL      0u
 #define GPUVM_PV_MODE_PV_NAIVE  1u
@@ -61,8 +65,10 @@
 #define GPUVM_PV_F_SUBMIT       (1u << 5)   /* the SUBMIT operation */
 #define GPUVM_PV_F_BAR_COHERENT (1u << 6)   /* BAR writes need no BAR flush */
 #define GPUVM_PV_F_FRESH        (1u << 7)   /* the FRESH register (every mode, full too) */
+#define GPUVM_PV_F_RESET        (1u << 8)   /* the RESET register (every mode, full too) */
 
 #define GPUVM_PV_SWITCH_NOW     0x53574954u /* "TIWS": drop every channel and space, switch */
+#define GPUVM_PV_RESET_NOW      0x54535352u /* "RSST": reset an idle vGPU */
 
 #define GPUVM_PV_AREA_MAX       (1u << 20)
 #define GPUVM_PV_BATCH_MAX      4096u

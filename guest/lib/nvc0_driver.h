@@ -152,6 +152,9 @@ struct nvc0_instmem {
 	uint64_t heap_phys;      /* VRAM mapped linearly at BAR3 offset 0 */
 	uint64_t heap_size;
 	struct range_alloc heap;
+	/* Heap bytes never handed out since a fresh bring-up: known zero. */
+	struct range_alloc clean;
+	bool clean_valid;
 	bool bar3_ready;
 };
 
@@ -377,6 +380,7 @@ struct gpuvm_device {
 	/* During bring-up: VRAM not yet handed out since the device came up is
 	 * known to be zero (the vGPU said FRESH), so new objects need no fill. */
 	bool vram_fresh;
+	bool raw_written;        /* gpuvm_raw_* wrote the GPU: never reset it under the caller */
 	uint64_t pramin_base;
 	struct range_alloc vram;
 	struct nvc0_instmem imem;

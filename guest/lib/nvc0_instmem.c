@@ -70,6 +70,8 @@ int nvc0_instmem_init(struct gpuvm_device *dev)
 	err = instmem_selftest(dev);
 	if (err)
 		goto err_heap;
+	/* Fresh at bring-up: the whole heap is zero until handed out. */
+	im->clean_valid = dev->vram_fresh && !range_init(&im->clean, im->heap_phys, size);
 	im->bar3_ready = true;
 	return GPUVM_OK;
 
@@ -91,6 +93,9 @@ void nvc0_instmem_fini(struct gpuvm_device *dev)
 		return;
 	im->bar3_ready = false;
 	range_fini(&im->heap);
+	if (im->clean_valid)
+		range_fini(&im->clean);
+	im->clean_valid = false;
 	nvc0_bar_fini(dev, &dev->bar3, NV_PBUS_BAR3_INST);
 	nvc0_vram_put(dev, im->heap_phys, im->heap_size);
 	im->heap_size = 0;
@@ -108,9 +113,32 @@ static int kobj_fill_zero(struct gpuvm_device *dev, const struct nvc0_kobj *obj)
 	return GPUVM_OK;
 }
 
+/*
+ * Whether a new object's memory is zero already: fresh VRAM during the
+ * bring-up of a scrubbed vGPU, or heap memory not handed out since then
+ * (freed objects are not clean again).  Each zero fill a vGPU guest avoids
+ * is thousands of trapped writes.  Called with the device locked.
+ */
+static bool kobj_known_zero(struct gpuvm_device *dev, const struct nvc0_kobj *obj)
+{
+	struct nvc0_instmem *im = &dev->imem;
+	int claimed;
+
+	if (!obj->in_heap || !im->clean_valid)
+		return dev->vram_fresh;
+	/* Claimed even while fresh: the object will not be zero once used. */
+	claimed = range_claim(&im->clean, obj->phys, obj->size);
+	if (claimed < 0) {      /* bookkeeping failed: trust nothing from now on */
+		range_fini(&im->clean);
+		im->clean_valid = false;
+	}
+	return dev->vram_fresh || claimed == 1;
+}
+
 int nvc0_kobj_new(struct gpuvm_device *dev, uint64_t size, uint64_t align, struct nvc0_kobj *obj)
 {
 	struct nvc0_instmem *im = &dev->imem;
+	bool known_zero;
 	int err;
 
 	memset(obj, 0, sizeof(*obj));
@@ -126,9 +154,9 @@ int nvc0_kobj_new(struct gpuvm_device *dev, uint64_t size, uint64_t align, struc
 		}
 	}
 	obj->size = size;
+	known_zero = kobj_known_zero(dev, obj);
 	nvc0_unlock(dev);
-	/* Fresh VRAM (bring-up of a scrubbed vGPU, nothing freed yet) is zero. */
-	err = dev->vram_fresh ? GPUVM_OK : kobj_fill_zero(dev, obj);
+	err = known_zero ? GPUVM_OK : kobj_fill_zero(dev, obj);
 	if (err)
 		nvc0_kobj_del(dev, obj);
 	return err;

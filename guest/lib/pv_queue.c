@@ -47,11 +47,34 @@ static void pv_probe(struct gpuvm_device *dev)
 		pv_wr(dev, GPUVM_PV_SWITCH, GPUVM_PV_SWITCH_NOW);
 }
 
+/*
+ * Bring-up of a vGPU whose partition an earlier user of this guest wrote:
+ * ask for a reset (which scrubs it) rather than zero-fill every table over
+ * trapped writes.  The daemon refuses while any channel is bound, so
+ * another process's GPU work is never cut short; and a caller that wrote
+ * the GPU itself through gpuvm_raw_* keeps what it wrote.
+ */
+static bool pv_reset_for_bring_up(struct gpuvm_device *dev, uint32_t features)
+{
+	if (!(features & GPUVM_PV_F_RESET) || dev->raw_written)
+		return false;
+	pv_wr(dev, GPUVM_PV_RESET, GPUVM_PV_RESET_NOW);
+	return pv_rd(dev, GPUVM_PV_STATUS) == 0;
+}
+
 bool nvc0_pv_vram_fresh(struct gpuvm_device *dev)
 {
+	uint32_t features;
+
 	pv_probe(dev);
-	return dev->pv.present && (pv_rd(dev, GPUVM_PV_FEATURES) & GPUVM_PV_F_FRESH) &&
-	       pv_rd(dev, GPUVM_PV_FRESH) == 1;
+	if (!dev->pv.present)
+		return false;
+	features = pv_rd(dev, GPUVM_PV_FEATURES);
+	if (!(features & GPUVM_PV_F_FRESH))
+		return false;
+	if (pv_rd(dev, GPUVM_PV_FRESH) == 1)
+		return true;
+	return pv_reset_for_bring_up(dev, features) && pv_rd(dev, GPUVM_PV_FRESH) == 1;
 }
 
 /* The request area is written without the pending-BAR-map check of nvc0_bar1_write. */

@@ -115,3 +115,49 @@ int range_give(struct range_alloc *r, uint64_t base, uint64_t size)
 	r->in_use -= size;
 	return 0;
 }
+
+/* Cut [base, end) out of extent i; the caller made room for a split. */
+static void range_cut(struct range_alloc *r, size_t i, uint64_t base, uint64_t end)
+{
+	struct range_extent *e = &r->free[i];
+	uint64_t e_end = e->base + e->size;
+
+	if (e->base < base && end < e_end) {
+		e->size = base - e->base;
+		range_insert_at(r, i + 1, end, e_end - end);
+	} else if (e->base < base) {
+		e->size = base - e->base;
+	} else if (end < e_end) {
+		e->size = e_end - end;
+		e->base = end;
+	} else {
+		range_remove_at(r, i);
+	}
+}
+
+int range_claim(struct range_alloc *r, uint64_t base, uint64_t size)
+{
+	uint64_t end = base + size, freed = 0;
+	size_t i = 0;
+
+	if (!size || end < base)
+		return 0;
+	if (range_grow(r))
+		return -ENOMEM;
+	while (i < r->n && r->free[i].base + r->free[i].size <= base)
+		i++;
+	while (i < r->n && r->free[i].base < end) {
+		struct range_extent e = r->free[i];
+		uint64_t lo = e.base > base ? e.base : base;
+		uint64_t hi = e.base + e.size < end ? e.base + e.size : end;
+
+		freed += hi - lo;
+		range_cut(r, i, lo, hi);
+		/* Only a cut from the middle leaves a piece at i that still lies
+		 * before the range's end; it ends at lo, so step past it. */
+		if (i < r->n && r->free[i].base < lo)
+			i++;
+	}
+	r->in_use += freed;
+	return freed == size;
+}

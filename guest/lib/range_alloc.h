@@ -30,5 +30,13 @@ void range_fini(struct range_alloc *r);
 int range_take(struct range_alloc *r, uint64_t size, uint64_t align, uint64_t *out);
 /* Give a range back.  0, or -ENOMEM (the range is then lost, not corrupted). */
 int range_give(struct range_alloc *r, uint64_t base, uint64_t size);
+/*
+ * Take the given range [base, base + size) out of the free extents, wholly
+ * or in the parts that are free.  1 when all of it was free, 0 when only
+ * part or none of it was, -ENOMEM (nothing changed) when splitting an
+ * extent needed bookkeeping memory.  Used as a set ("which bytes are still
+ * known to be zero"), not as an allocator.
+ */
+int range_claim(struct range_alloc *r, uint64_t base, uint64_t size);
 
 #endif

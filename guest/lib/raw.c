@@ -18,6 +18,7 @@ uint32_t gpuvm_raw_rd32(struct gpuvm_device *dev, uint32_t reg)
 void gpuvm_raw_wr32(struct gpuvm_device *dev, uint32_t reg, uint32_t val)
 {
 	nvc0_lock(dev);
+	dev->raw_written = true;
 	nvc0_wr32(dev, reg, val);
 	if (reg == NV_PBUS_PRAMIN_BASE)
 		dev->pramin_known = false;   /* the driver re-seeks before its next access */
@@ -96,6 +97,7 @@ int gpuvm_raw_vram_read(struct gpuvm_device *dev, uint64_t addr, void *buf, size
 
 int gpuvm_raw_vram_write(struct gpuvm_device *dev, uint64_t addr, const void *buf, size_t len)
 {
+	dev->raw_written = true;
 	raw_vram_size_known(dev);
 	return nvc0_pramin_write(dev, addr, buf, len);
 }

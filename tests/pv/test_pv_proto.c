@@ -45,7 +45,7 @@ static void test_registers_full_mode(void **state)
 	assert_int_equal(pvg_rd(&g, GPUVM_PV_ID), GPUVM_PV_MAGIC);
 	assert_int_equal(pvg_rd(&g, GPUVM_PV_VER), GPUVM_PV_VERSION);
 	assert_int_equal(pvg_rd(&g, GPUVM_PV_MODE), GPUVM_PV_MODE_FULL);
-	assert_int_equal(pvg_rd(&g, GPUVM_PV_FEATURES), GPUVM_PV_F_FRESH);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FEATURES), GPUVM_PV_F_FRESH | GPUVM_PV_F_RESET);
 	/* The BAR0 alias reaches the same page. */
 	{
 		struct vgpu_io io = { .bar = 0, .dir = VGPU_IO_READ, .size = 4, .offset = GPUVM_PV_BAR0_BASE };
@@ -225,12 +225,12 @@ static void test_features_per_mode(void **state)
 	(void)state;
 	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
 	assert_int_equal(pvg_rd(&g, GPUVM_PV_FEATURES), GPUVM_PV_F_OPS | GPUVM_PV_F_BATCH |
-			 GPUVM_PV_F_DAEMON_PT | fast_features | GPUVM_PV_F_FRESH);
+			 GPUVM_PV_F_DAEMON_PT | fast_features | GPUVM_PV_F_FRESH | GPUVM_PV_F_RESET);
 	pvg_teardown(&g);
 	/* pv-naive stays the one-request interface it is measured as. */
 	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV_NAIVE, 64), 0);
 	assert_int_equal(pvg_rd(&g, GPUVM_PV_FEATURES), GPUVM_PV_F_OPS | GPUVM_PV_F_DAEMON_PT |
-			 GPUVM_PV_F_FRESH);
+			 GPUVM_PV_F_FRESH | GPUVM_PV_F_RESET);
 	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
 	*pvg_entry(&g, 0) = (struct gpuvm_pv_req){ .op = GPUVM_PV_OP_NOP, .status = GPUVM_PV_ST_NEW };
 	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_RUN), -EOPNOTSUPP);
@@ -452,6 +452,56 @@ static void test_fresh_register(void **state)
 	pvg_teardown(&g);
 }
 
+static uint32_t bar0_read(struct pvg *g, uint32_t reg)
+{
+	struct vgpu_io io = { .bar = 0, .dir = VGPU_IO_READ, .size = 4, .offset = reg };
+
+	vgpu_mmio(g->v, &io);
+	return (uint32_t)io.data;
+}
+
+/*
+ * RESET: the guest's own reset of an idle vGPU scrubs the partition and
+ * makes it FRESH; a stray value does nothing; a vGPU with live state (here
+ * a PV address space) refuses with -EBUSY and keeps everything.
+ */
+static void test_reset_register(void **state)
+{
+	struct pvg g;
+	uint32_t h;
+
+	(void)state;
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_FULL, 64), 0);
+	bar0_write(&g, NV_PBUS_PRAMIN_BASE, 0x10);
+	bar0_write(&g, NV_PRAMIN_WINDOW + 0x40, 0x1234);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FRESH), 0);
+	pvg_wr(&g, GPUVM_PV_RESET, GPUVM_PV_SWITCH_NOW);
+	assert_int_equal(bar0_read(&g, NV_PRAMIN_WINDOW + 0x40), 0x1234);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FRESH), 0);
+	pvg_wr(&g, GPUVM_PV_RESET, GPUVM_PV_RESET_NOW);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_STATUS), 0);
+	assert_int_equal(pvg_rd(&g, GPUVM_PV_FRESH), 1);
+	/* The registers are back to power-on too: point the window again. */
+	bar0_write(&g, NV_PBUS_PRAMIN_BASE, 0x10);
+	assert_int_equal(bar0_read(&g, NV_PRAMIN_WINDOW + 0x40), 0);
+	pvg_teardown(&g);
+
+	assert_int_equal(pvg_setup(&g, VGPU_MODE_PV, 64), 0);
+	pvg_arm(&g, PVG_AREA, PVG_AREA_SIZE);
+	h = pvg_space(&g);
+	assert_int_not_equal(h, 0);
+	pvg_wr(&g, GPUVM_PV_RESET, GPUVM_PV_RESET_NOW);
+	assert_int_equal((int32_t)pvg_rd(&g, GPUVM_PV_STATUS), -EBUSY);
+	/* The space is still there: a request on it succeeds. */
+	{
+		struct gpuvm_pv_req flush = { .op = GPUVM_PV_OP_FLUSH, .handle = h };
+
+		assert_int_equal(pvg_one(&g, &flush, NULL), 0);
+	}
+	assert_isolated(&g);
+	pvg_teardown(&g);
+}
+
 /*
  * A RUN read is an access that runs requests: a channel bound through it
  * starts tracking its instance block, which must leave the remap table at
@@ -605,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_bar_map),
 		cmocka_unit_test(test_features_per_mode),
 		cmocka_unit_test(test_fresh_register),
+		cmocka_unit_test(test_reset_register),
 		cmocka_unit_test(test_run_register),
 		cmocka_unit_test(test_chan_run_and_submit),
 		cmocka_unit_test(test_run_refreshes_remap),
