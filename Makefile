@@ -165,12 +165,15 @@ XL_WORK ?= $(BUILD)/xen-xl
 check-xen-patches: $(TOOLS)
 	REQUIRE_GPUVMD=1 GPUVM_BIN=$(abspath $(BUILD)/bin) xen-patches/check.sh $(XL_WORK)
 
-# Everything CI runs: the tests, the same tests under ASan+UBSan, and the
-# daemon-side tests under valgrind.
+# Everything CI runs: the tests, the same tests under ASan+UBSan, the
+# daemon-side tests under valgrind, the scenarios on real Xen under qemu and
+# the check of the xl patch series.
 check-all:
 	$(MAKE) check
 	$(MAKE) check SANITIZE=1
 	$(MAKE) check-valgrind
+	$(MAKE) check-xen
+	$(MAKE) check-xen-patches
 
 # gpuvm-fairness is the fairness benchmark under the name users type.
 $(BUILD)/bin/gpuvm-fairness: $(BUILD)/bench/fairness

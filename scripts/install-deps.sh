@@ -1,7 +1,10 @@
 #!/bin/sh
 # Install what gpuvm needs to build, test and plot on Debian 12, with apt-get only.
 set -eu
-pkgs="build-essential pkg-config libcmocka-dev libjson-c-dev gnuplot-nox valgrind libxen-dev"
+# qemu-system-x86, qemu-system-xen, busybox-static and cpio: the end-to-end tests on
+# real Xen under qemu (tests/xen/, make check-xen).
+pkgs="build-essential pkg-config libcmocka-dev libjson-c-dev gnuplot-nox valgrind libxen-dev
+	qemu-system-x86 qemu-system-xen busybox-static cpio file"
 if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
 missing=""
 for p in $pkgs; do

@@ -34,8 +34,15 @@ if [ -z "$SBDF" ]; then
 else
 	export GPUVM_DEVICE=pci:$SBDF
 	if [ "$HOSTILE" = 1 ]; then
+		# Pokes just past each BAR's end: nobody's device, they must vanish.
+		sed -n '1p;2p;4p' "/sys/bus/pci/devices/$SBDF/resource" | while read -r start end flags; do
+			past=$(printf '0x%x' $((end + 1)))
+			devmem "$past" 32 0x0badf00d 2> /dev/null
+			echo "XG $NAME poke past BAR end $past reads $(devmem "$past" 32 2> /dev/null)"
+		done
 		{ gpuvm-hostile --device "pci:$SBDF"; echo $? > /tmp/rc; } 2>&1 | sed "s/^/XG $NAME /"
 		echo "XG-RESULT $NAME hostile rc=$(cat /tmp/rc)"
+		sleep 10        # dom0 samples the vGPUs' counters every 5 s: let it see the denials
 	fi
 	for job in $(echo "$RUN" | tr ',' ' '); do
 		wl=${job%%:*} size=${job#*:}
