@@ -15,6 +15,7 @@
 
 #include "control_proto.h"
 #include "daemon.h"
+#include "gpuvm_pv.h"
 #include "log.h"
 #include "vgpu.h"
 #include "xen_domain.h"
@@ -168,6 +169,7 @@ static int xb_attach(struct gpuvmd *d, const struct backend_attach *req, char *v
 		snprintf(err, errlen, "vGPU '%s' is already attached", a->vgpu_name);
 		goto undo_vgpu;
 	}
+	scfg.pci.pv_bar_size = GPUVM_PV_REGS_SIZE;     /* the PV register page, in slot 5 */
 	scfg.domid = info.domid;
 	scfg.nvcpus = info.nvcpus;
 	scfg.claim_cf8 = info.type == XEN_GUEST_PVH;

@@ -294,7 +294,9 @@ int xen_vpci_route(const struct xen_vpci *p, uint64_t gpa, unsigned size,
 			continue;
 		if (size > b[n].size - (gpa - b[n].base))
 			return -1;
-		*bar = (uint8_t)n;
+		/* The PV BAR sits in slot 5 (BAR3 takes slots 3-4); the vGPU knows it
+		 * as bar GPUVM_PV_BAR. */
+		*bar = n == XEN_VPCI_PV_BAR ? XEN_VPCI_PV_IO_BAR : (uint8_t)n;
 		*offset = gpa - b[n].base;
 		return 0;
 	}

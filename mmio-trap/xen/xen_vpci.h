@@ -31,7 +31,8 @@
 #define XEN_VPCI_BAR0_SIZE      (16ull << 20)
 #define XEN_VPCI_BAR1_SIZE      (256ull << 20)
 #define XEN_VPCI_BAR3_SIZE      (16ull << 20)
-#define XEN_VPCI_PV_BAR         5               /* slot of the (future) PV BAR */
+#define XEN_VPCI_PV_BAR         5               /* slot of the PV BAR */
+#define XEN_VPCI_PV_IO_BAR      4               /* ... which is vgpu_io bar 4 (GPUVM_PV_BAR) */
 #define XEN_VPCI_NBARS          6               /* BAR numbers 0..5 */
 
 /* Config-space offsets and bits we use by name. */

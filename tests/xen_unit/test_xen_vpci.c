@@ -98,10 +98,19 @@ static void test_pv_bar(void **state)
 	uint32_t v;
 
 	(void)state;
+	uint8_t bar;
+	uint64_t off;
+
 	assert_int_equal(xen_vpci_init(&p, &cfg), 0);
 	xen_vpci_cfg_write(&p, 0x24, 4, 0xffffffff);
 	xen_vpci_cfg_read(&p, 0x24, 4, &v);
 	assert_int_equal(v, 0xffff0000);
+	/* Decoded, it routes to the vGPU's PV page (vgpu_io bar 4). */
+	xen_vpci_cfg_write(&p, 0x24, 4, 0xf3000000);
+	xen_vpci_cfg_write(&p, PCI_CFG_COMMAND, 2, PCI_CFG_CMD_MEMORY);
+	assert_int_equal(xen_vpci_route(&p, 0xf3000010, 4, &bar, &off), 0);
+	assert_int_equal(bar, XEN_VPCI_PV_IO_BAR);
+	assert_int_equal(off, 0x10);
 	cfg.pv_bar_size = 3000;
 	assert_int_equal(xen_vpci_init(&p, &cfg), -1);
 	cfg.pv_bar_size = 4ull << 30;
