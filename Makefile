@@ -72,6 +72,9 @@ XEN_SRC := $(XEN_LOGIC_SRC)
 endif
 $(LIBGPUVMD): $(call obj,$(XEN_SRC))
 .DEFAULT_GOAL := all
+# Objects reached through chains of pattern rules (tests, tools) are kept, not
+# deleted as intermediates: the next make then rebuilds only what changed.
+.SECONDARY:
 # ---- end of the Xen backend block -----------------------------------------------
 
 .PHONY: all check check-all check-valgrind check-xen check-xen-patches demo bench clean distclean
@@ -147,21 +150,26 @@ check-valgrind: $(VALGRIND_TESTS) $(TOOLS)
 # ---- End-to-end tests on real Xen 4.17 under qemu (tests/xen/) ----------------
 # Boots Xen with a dom0 running gpuvmd --backend xen and PVH/HVM guests that run
 # the workloads through the pci: transport; a busybox guest needs the guest
-# tools linked statically.  XT_SCENARIOS picks scenarios (default: all four).
+# tools linked statically; the xl-vgpu scenario the patched xl.  XT_SCENARIOS
+# picks scenarios (default: all five).
 STATIC_TOOLS := $(patsubst guest/tools/%.c,$(BUILD)/static/%,$(TOOL_SRC))
 $(BUILD)/static/%: $(BUILD)/obj/guest/tools/%.o $(LIBGUEST) $(LIBGPUSIM)
 	@mkdir -p $(dir $@)
 	$(CC) -static $(LDFLAGS_ALL) -o $@ $^ -lm
 XT_WORK ?= $(BUILD)/xen-test
-check-xen: $(STATIC_TOOLS) $(TOOLS)
+# The patched xl (xen-patches/) for the xl-vgpu scenario; built once, cached.
+XL_WORK ?= $(BUILD)/xen-xl
+$(XL_WORK)/out/xen-init-dom0:
+	xen-patches/build-xl.sh $(XL_WORK)
+check-xen: $(STATIC_TOOLS) $(TOOLS) $(XL_WORK)/out/xen-init-dom0
 	@test "$(HAVE_XEN)" = yes || { echo "check-xen: gpuvmd was built without the Xen backend" \
 		"(configure did not find libxen-dev; see docs/xen-backend.md)"; exit 1; }
 	@test "$(SANITIZE)" = 0 || { echo "check-xen: not with SANITIZE=1 (static guest tools)"; exit 1; }
-	tests/xen/run-xen-tests.sh --work $(XT_WORK) --bin $(BUILD)/bin --static $(BUILD)/static $(XT_SCENARIOS)
+	tests/xen/run-xen-tests.sh --work $(XT_WORK) --bin $(BUILD)/bin --static $(BUILD)/static \
+		--xl $(XL_WORK)/out $(XT_SCENARIOS)
 
 # The xl/libxl patch series (xen-patches/): build the patched xl from Debian's
 # Xen source and check its vgpu= key and its gpuvmd client without Xen.
-XL_WORK ?= $(BUILD)/xen-xl
 check-xen-patches: $(TOOLS)
 	REQUIRE_GPUVMD=1 GPUVM_BIN=$(abspath $(BUILD)/bin) xen-patches/check.sh $(XL_WORK)
 
@@ -172,8 +180,8 @@ check-all:
 	$(MAKE) check
 	$(MAKE) check SANITIZE=1
 	$(MAKE) check-valgrind
-	$(MAKE) check-xen
 	$(MAKE) check-xen-patches
+	$(MAKE) check-xen
 
 # gpuvm-fairness is the fairness benchmark under the name users type.
 $(BUILD)/bin/gpuvm-fairness: $(BUILD)/bench/fairness

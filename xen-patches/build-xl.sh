@@ -9,12 +9,12 @@
 # paths and as little else as possible, builds only the libraries xl needs
 # and xl, and leaves in WORKDIR/out/:
 #
-#   xl                                        -> /usr/lib/xen-4.17/bin/xl
+#   xl, xen-init-dom0                         -> /usr/lib/xen-4.17/bin/
 #   libxenlight.so.4.17.0, libxenlight.so.4.17 -> /usr/lib/x86_64-linux-gnu/
 #   libxlutil.so.4.17.0,   libxlutil.so.4.17   -> /usr/lib/x86_64-linux-gnu/
 #
-# xl and libxenlight must be shipped together (the domain configuration
-# structure has a new field).  The other libraries (libxenctrl, ...) are
+# xl, xen-init-dom0 and libxenlight must be shipped together (the domain
+# configuration structure has a new field, and both programs keep one).  The other libraries (libxenctrl, ...) are
 # Debian's 4.17.x ones.
 #
 # Environment: JOBS (make -j, default 2), XEN_VERSION (the Debian source
@@ -132,20 +132,23 @@ start=$(date +%s)
 		$NICE make -C "tools/libs/$d" -j"$JOBS"
 	done
 	$NICE make -C tools/xl -j"$JOBS"
+	# xen-init-dom0 links libxenlight and keeps a libxl_domain_config on its
+	# stack: Debian's binary would be too small for the patched structure.
+	$NICE make -C tools/helpers xen-init-dom0 -j"$JOBS"
 ) >"$W/build.log" 2>&1 || { tail -25 "$W/build.log" >&2; die "build failed (see $W/build.log)"; }
 step "built in $(( $(date +%s) - start )) s"
 
 # ---- out/ ------------------------------------------------------------------
 O=$W/out
 rm -rf "$O"; mkdir -p "$O"
-cp "$T/tools/xl/xl" "$O/"
+cp "$T/tools/xl/xl" "$T/tools/helpers/xen-init-dom0" "$O/"
 cp -P "$T"/tools/libs/light/libxenlight.so.4.17* "$O/"
 cp -P "$T"/tools/libs/util/libxlutil.so.4.17* "$O/"
-for f in xl libxenlight.so.4.17.0 libxlutil.so.4.17.0 libxenlight.so.4.17 libxlutil.so.4.17; do
+for f in xl xen-init-dom0 libxenlight.so.4.17.0 libxlutil.so.4.17.0 libxenlight.so.4.17 libxlutil.so.4.17; do
 	[ -e "$O/$f" ] || die "$O/$f was not built"
 done
 syms=$(nm -D --defined-only "$O/libxenlight.so.4.17.0")
 grep -qE ' libxl_gpuvm_vgpu_init(@|$)' <<<"$syms" ||
 	die "$O/libxenlight.so.4.17.0 lacks libxl_gpuvm_vgpu_init: the series was not applied"
 ls -l "$O"
-step "done: ship $O/xl as /usr/lib/xen-4.17/bin/xl and $O/lib*.so* in /usr/lib/x86_64-linux-gnu/"
+step "done: ship $O/xl and $O/xen-init-dom0 in /usr/lib/xen-4.17/bin/ and $O/lib*.so* in /usr/lib/x86_64-linux-gnu/"

@@ -49,7 +49,7 @@ static int parse(int argc, char **argv, struct options *o)
 	};
 	int c;
 
-	*o = (struct options){ .reps = 5, .out = "overhead-results" };
+	*o = (struct options){ .reps = 5, .out = "build/overhead" };
 	while ((c = getopt_long(argc, argv, "qr:o:h", opts, NULL)) != -1) {
 		if (c == 'q')
 			o->quick = true;

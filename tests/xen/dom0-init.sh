@@ -55,10 +55,9 @@ start_gpuvmd() {
 	return 1
 }
 
-# guest NAME TYPE(pvh|hvm) MODE BDF GUEST-ARGS: create paused, attach, unpause.
-guest() {
-	name=$1 type=$2 mode=$3 bdf=$4 args=$5
-	cfg=/etc/xen/$name.cfg
+# write_cfg NAME TYPE(pvh|hvm) GUEST-ARGS [EXTRA-LINE]: the domain's xl config.
+write_cfg() {
+	name=$1 type=$2 args=$3
 	{
 		echo "name = \"$name\""
 		echo "type = \"$type\""
@@ -75,10 +74,17 @@ guest() {
 			echo 'vnc = 0'
 			echo "serial = \"file:/var/log/xen/console/$name-serial.log\""
 		else
-			echo "cmdline = \"console=hvc0 loglevel=4 pci=noacpi xg_name=$name $args\""
+			echo "cmdline = \"console=hvc0 loglevel=$GUEST_LOGLEVEL pci=noacpi xg_name=$name $args\""
 		fi
-	} > "$cfg"
-	xl create -p "$cfg" > "/tmp/xl-$name.log" 2>&1 || {
+		[ -z "${4:-}" ] || echo "$4"
+	} > "/etc/xen/$name.cfg"
+}
+
+# guest NAME TYPE(pvh|hvm) MODE BDF GUEST-ARGS: create paused, attach, unpause.
+guest() {
+	name=$1 type=$2 mode=$3 bdf=$4 args=$5
+	write_cfg "$name" "$type" "$args"
+	xl create -p "/etc/xen/$name.cfg" > "/tmp/xl-$name.log" 2>&1 || {
 		fail "xl create $name"
 		tail -20 "/tmp/xl-$name.log"
 		return 1
@@ -148,6 +154,9 @@ wait_guests() {
 		fi
 		# Every vGPU's counters each round, kept for the scenarios' checks.
 		ctl list > /tmp/list.last 2>&1 && cat /tmp/list.last >> /tmp/list.all
+		for n in "$@"; do
+			ctl info "$n" > "/tmp/info.$n.new" 2>&1 && mv "/tmp/info.$n.new" "/tmp/info.$n"
+		done
 		if [ $((elapsed - last)) -ge 30 ]; then
 			last=$elapsed
 			awk -v t="$elapsed" 'NR > 1 && $1 != "Host" {
@@ -209,6 +218,11 @@ scenario_pvh_full() {
 	guest g1 pvh full 00:03.0 "xg_run=vadd:1024,mmul:32" || return
 	wait_guests g1
 	expect_ok g1 vadd mmul
+	# mmul's process found the vGPU used by vadd's and had it reset (PV
+	# RESET) instead of zero-filling its tables over thousands of ioreqs.
+	resets=$(awk '$1 == "guest_resets:" { print $2 }' /tmp/info.g1 2> /dev/null)
+	[ "${resets:-0}" -ge 1 ] && say "g1 asked for $resets vGPU reset(s) at bring-up" ||
+		fail "g1's second process did not reset its vGPU (guest_resets ${resets:-?})"
 }
 
 scenario_two_pvh() {
@@ -233,6 +247,31 @@ scenario_hostile() {
 		fail "the rogue's attacks were never seen denied: $(grep '^rogue' /tmp/list.all | tail -1)"
 }
 
+# The patched xl (xen-patches/): the vgpu key attaches at domain build, with
+# its weight, before the guest first runs; a vgpu gpuvmd refuses fails the
+# creation with gpuvmd's message and leaves no domain behind.
+scenario_xl_vgpu() {
+	write_cfg g1 pvh "xg_run=vadd:1024" 'vgpu = [ "mode=full,vram=64M,weight=512" ]'
+	if ! xl create /etc/xen/g1.cfg > /tmp/xl-g1.log 2>&1; then
+		fail "xl create with vgpu=: $(tail -5 /tmp/xl-g1.log)"
+		return
+	fi
+	ctl sched-credit -d g1 > /tmp/sc.log 2>&1
+	grep -q 512 /tmp/sc.log && say "xl attached g1's vGPU with weight 512" ||
+		fail "g1's vGPU after xl create: $(cat /tmp/sc.log)"
+	write_cfg bad pvh "" 'vgpu = [ "mode=full,vram=4096M" ]'
+	if xl create /etc/xen/bad.cfg > /tmp/xl-bad.log 2>&1; then
+		fail "xl created a domain whose vGPU gpuvmd cannot give"
+	elif ! grep -qi "vram\|memory\|space" /tmp/xl-bad.log; then
+		fail "xl's error does not carry gpuvmd's reason: $(tail -3 /tmp/xl-bad.log)"
+	else
+		say "xl create refused: $(grep -i "gpuvmd" /tmp/xl-bad.log | head -1)"
+	fi
+	xl domid bad > /dev/null 2>&1 && fail "the refused domain was left behind"
+	wait_guests g1
+	expect_ok g1 vadd
+}
+
 scenario_hvm() {
 	guest g1 hvm full 00:05.0 "xg_run=vadd:1024" || return
 	wait_guests g1
@@ -247,6 +286,7 @@ if start_gpuvmd; then
 	two-pvh) scenario_two_pvh ;;
 	hostile) scenario_hostile ;;
 	hvm) scenario_hvm ;;
+	xl-vgpu) scenario_xl_vgpu ;;
 	*) fail "unknown scenario '$SCENARIO'" ;;
 	esac
 	final_checks

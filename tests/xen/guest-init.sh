@@ -53,5 +53,6 @@ else
 	done
 fi
 echo "XG-DONE $NAME"
+sleep 6         # dom0 samples the vGPU's counters every 5 s: let it see the last ones
 sync
 poweroff -f

@@ -8,11 +8,14 @@
 #                     guests, the guest kernel and image, and
 #                     tests/xen/dom0-init.sh as /init.
 # Also copies the hypervisor (as the ELF qemu -kernel boots) and the kernel.
-#   usage: mk-images.sh WORKDIR BINDIR STATICDIR
+# With XLDIR (xen-patches/build-xl.sh's out/), dom0's xl, libxenlight and
+# libxlutil are the patched ones that understand "vgpu = [...]".
+#   usage: mk-images.sh WORKDIR BINDIR STATICDIR [XLDIR]
 set -euo pipefail
 W=${1:?usage: mk-images.sh WORKDIR BINDIR STATICDIR}
 BIN=${2:?}
 STATIC=${3:?}
+XLDIR=${4:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 R=$W/root
 KVER=$(cat "$R/.kver")
@@ -57,6 +60,15 @@ XB=$R/usr/lib/xen-4.17/bin
 for b in xl xenstored xenconsoled xen-init-dom0; do cp "$XB/$b" "$D/usr/lib/xen-4.17/bin/"; done
 cp "$BIN/gpuvmd" "$BIN/gpuvmctl" "$D/bin/"
 copy_libs "$D" "$D"/usr/lib/xen-4.17/bin/* "$D/bin/gpuvmd" "$D/bin/gpuvmctl"
+if [ -n "$XLDIR" ]; then       # after copy_libs, so the patched libraries win
+	for f in xl xen-init-dom0 libxenlight.so.4.17 libxlutil.so.4.17; do
+		[ -e "$XLDIR/$f" ] || die "missing $XLDIR/$f (run xen-patches/build-xl.sh)"
+	done
+	# Every user of libxenlight comes from the patched build (its domain
+	# config structure is larger).
+	cp "$XLDIR/xl" "$XLDIR/xen-init-dom0" "$D/usr/lib/xen-4.17/bin/"
+	cp -L "$XLDIR/libxenlight.so.4.17" "$XLDIR/libxlutil.so.4.17" "$D/lib/x86_64-linux-gnu/"
+fi
 cp -L /lib64/ld-linux-x86-64.so.2 "$D/lib64/"
 mkdir -p "$D/lib/x86_64-linux-gnu"
 cp -L /lib/x86_64-linux-gnu/libgcc_s.so.1 "$D/lib/x86_64-linux-gnu/"  # xl dlopen()s it

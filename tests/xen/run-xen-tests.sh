@@ -6,31 +6,36 @@
 # isolation checker and gpusim's audit; this script reads its verdict from
 # the serial log.  See docs/xen-backend.md, "Testing on real Xen".
 #
-#   usage: run-xen-tests.sh --work DIR --bin DIR --static DIR [SCENARIO...]
-#   scenarios: pvh-full two-pvh hostile hvm (default: all four)
+#   usage: run-xen-tests.sh --work DIR --bin DIR --static DIR [--xl DIR] [SCENARIO...]
+#   scenarios: pvh-full two-pvh hostile hvm xl-vgpu (default: all; xl-vgpu
+#   needs --xl, the out/ folder of xen-patches/build-xl.sh)
 #   env: XT_TIMEOUT (seconds per boot, default 900), XT_QEMU_MEM (MiB, 1536),
 #        XT_DOM0_ARGS (more dom0-init.sh options: xt_wait=SECONDS for the
 #        guests, xt_guest_loglevel=N for the guests' kernels)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-ALL="pvh-full two-pvh hostile hvm"
-W= BIN= STATIC=
+ALL="pvh-full two-pvh hostile hvm xl-vgpu"
+W= BIN= STATIC= XL=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--work) W=$2; shift 2 ;;
 	--bin) BIN=$2; shift 2 ;;
 	--static) STATIC=$2; shift 2 ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	--xl) XL=$2; shift 2 ;;
+	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
 	-*) echo "run-xen-tests: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
-[ -n "$W" ] && [ -n "$BIN" ] && [ -n "$STATIC" ] || { sed -n '10,16p' "$0" >&2; exit 2; }
+[ -n "$W" ] && [ -n "$BIN" ] && [ -n "$STATIC" ] || { sed -n '9,14p' "$0" >&2; exit 2; }
 SCENARIOS=${*:-$ALL}
 for s in $SCENARIOS; do
 	case " $ALL " in *" $s "*) ;; *) echo "run-xen-tests: unknown scenario '$s'" >&2; exit 2 ;; esac
 done
 die() { echo "run-xen-tests: FAILED: $*" >&2; exit 1; }
+case " $SCENARIOS " in
+*" xl-vgpu "*) [ -n "$XL" ] || die "scenario xl-vgpu needs --xl DIR (the patched xl: xen-patches/build-xl.sh)" ;;
+esac
 
 # Say why we cannot run rather than skip: a missing tool is a failure.
 for tool in qemu-system-x86_64 cpio gzip apt-get dpkg-deb; do
@@ -45,7 +50,7 @@ W=$(cd "$W" && pwd)
 exec 9> "$W/.lock"
 flock -n 9 || die "another run is using $W"
 "$HERE/fetch-xen.sh" "$W" || die "cannot fetch Xen and the kernel"
-"$HERE/mk-images.sh" "$W" "$BIN" "$STATIC" || die "cannot build the boot images"
+"$HERE/mk-images.sh" "$W" "$BIN" "$STATIC" $XL || die "cannot build the boot images"
 
 # boot SCENARIO LOG: one Xen boot; returns qemu's status.
 boot() {
