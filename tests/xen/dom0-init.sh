@@ -214,7 +214,26 @@ final_checks() {
 }
 
 # ---- scenarios ------------------------------------------------------------
+# gpuvmd dies (SIGKILL) with a domain attached: the next gpuvmd destroys the
+# ioreq server the dead one left (xenstore record), so none stays behind.
+daemon_restart_leaves_no_stale_server() {
+	write_cfg s1 pvh ""
+	xl create -p /etc/xen/s1.cfg > /tmp/xl-s1.log 2>&1 || { fail "xl create s1"; return; }
+	ctl attach s1 --vram 64M > /dev/null 2>&1 || fail "gpuvmctl attach s1"
+	kill -9 $GPUVMD
+	wait $GPUVMD 2> /dev/null
+	mv /tmp/gpuvmd.log /tmp/gpuvmd-killed.log
+	start_gpuvmd || return
+	if grep -q "destroyed ioreq server .* left on dom$(xl domid s1)" /tmp/gpuvmd.log; then
+		say "a restarted gpuvmd destroyed the ioreq server its killed predecessor left on s1"
+	else
+		fail "no stale ioreq server cleanup after a gpuvmd restart"
+	fi
+	xl destroy s1
+}
+
 scenario_pvh_full() {
+	daemon_restart_leaves_no_stale_server
 	guest g1 pvh full 00:03.0 "xg_run=vadd:1024,mmul:32" || return
 	wait_guests g1
 	expect_ok g1 vadd mmul
@@ -291,8 +310,9 @@ if start_gpuvmd; then
 	esac
 	final_checks
 fi
-echo "----- gpuvmd log"
-cat /tmp/gpuvmd.log
+for f in /tmp/gpuvmd-killed.log /tmp/gpuvmd.log; do
+	[ -e "$f" ] && { echo "----- $f"; cat "$f"; }
+done
 for f in /tmp/xl-*.log /var/log/xen/qemu-dm-*.log; do
 	[ -e "$f" ] && { echo "----- $f"; tail -30 "$f"; }
 done
