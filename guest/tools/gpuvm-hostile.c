@@ -59,7 +59,10 @@ static void attack_channel_table(struct gpuvm_device *dev, uint64_t inst)
 				first = ch;
 		}
 	}
-	snprintf(detail, sizeof(detail), "ids 64..127, %u read back (first %u)", through, first);
+	if (through)
+		snprintf(detail, sizeof(detail), "ids 64..127, %u read back (first %u)", through, first);
+	else
+		snprintf(detail, sizeof(detail), "ids 64..127, none read back");
 	verdict("foreign channel ids", through == 0, detail);
 }
 
@@ -122,15 +125,22 @@ static void attack_pramin(struct gpuvm_device *dev, uint64_t vram)
 	verdict("PRAMIN past its VRAM", through == 0, detail);
 }
 
-/* 4: BAR1 where the guest mapped nothing: a fault, never data. */
+/*
+ * 4: BAR1 where the guest mapped nothing: a fault or all ones (a bus error),
+ * never data -- not even a 0, which could be somebody's memory.
+ */
 static void attack_bar1(struct gpuvm_device *dev)
 {
 	uint64_t size = gpuvm_raw_bar_size(dev, GPUVM_BAR1);
 	uint32_t word = 0;
 	int rc = gpuvm_raw_bar_read(dev, GPUVM_BAR1, size - 4096, &word, sizeof(word));
+	char detail[64];
 
-	verdict("unmapped BAR1 page", rc != GPUVM_OK || word == 0 || word == 0xffffffffu,
-		rc != GPUVM_OK ? "faulted" : "read nothing");
+	if (rc != GPUVM_OK)
+		snprintf(detail, sizeof(detail), "faulted");
+	else
+		snprintf(detail, sizeof(detail), "read 0x%08x", word);
+	verdict("unmapped BAR1 page", rc != GPUVM_OK || word == 0xffffffffu, detail);
 }
 
 /*
