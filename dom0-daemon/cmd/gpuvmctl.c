@@ -228,31 +228,24 @@ static int int_arg(const struct command *cmd, const char *what, const char *arg,
 	return 0;
 }
 
-static int sched_weight(const struct command *cmd, const char *arg, struct ctl_request *req)
+/* --weight (weight true) or --cap: parsed, range-checked as gpuvmd would. */
+static int sched_share(const struct command *cmd, bool weight, const char *arg,
+		       struct ctl_request *req)
 {
 	char err[CTL_ERR_MAX];
 	long long v;
 
-	if (int_arg(cmd, "weight", arg, &v))
+	if (int_arg(cmd, weight ? "weight" : "cap", arg, &v))
 		return EXIT_USAGE;
-	if (ctl_check_weight(v, err, sizeof(err)))
+	if ((weight ? ctl_check_weight : ctl_check_cap)(v, err, sizeof(err)))
 		return usage_error(cmd->name, "%s", err);
-	req->weight = (unsigned)v;
-	req->has_weight = true;
-	return 0;
-}
-
-static int sched_cap(const struct command *cmd, const char *arg, struct ctl_request *req)
-{
-	char err[CTL_ERR_MAX];
-	long long v;
-
-	if (int_arg(cmd, "cap", arg, &v))
-		return EXIT_USAGE;
-	if (ctl_check_cap(v, err, sizeof(err)))
-		return usage_error(cmd->name, "%s", err);
-	req->cap = (unsigned)v;
-	req->has_cap = true;
+	if (weight) {
+		req->weight = (unsigned)v;
+		req->has_weight = true;
+	} else {
+		req->cap = (unsigned)v;
+		req->has_cap = true;
+	}
 	return 0;
 }
 
@@ -309,8 +302,8 @@ static int parse_create(const struct command *cmd, int argc, char **argv, struct
 		case 'm': r = create_mode(cmd, optarg, req); break;
 		case 'v': r = create_vram(cmd, optarg, req); break;
 		case 'c': r = create_channels(cmd, optarg, req); break;
-		case 'w': r = sched_weight(cmd, optarg, req); break;
-		case OPT_CAP: r = sched_cap(cmd, optarg, req); break;
+		case 'w': r = sched_share(cmd, true, optarg, req); break;
+		case OPT_CAP: r = sched_share(cmd, false, optarg, req); break;
 		case 'L': case 'l': case 'R': case 'r': take_opt_switch(c, req); r = 0; break;
 		case 'h': return WANTS_HELP;
 		default: return bad_option(cmd, c, argv);
@@ -445,8 +438,8 @@ static int parse_sched_credit(const struct command *cmd, int argc, char **argv,
 	while ((c = getopt_long(argc, argv, ":d:w:c:t:h", sched_credit_opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': r = take_name(cmd, optarg, req); break;
-		case 'w': r = sched_weight(cmd, optarg, req); break;
-		case 'c': r = sched_cap(cmd, optarg, req); break;
+		case 'w': r = sched_share(cmd, true, optarg, req); break;
+		case 'c': r = sched_share(cmd, false, optarg, req); break;
 		case 't': r = sched_ms(cmd, 't', optarg, req); break;
 		case 'h': return WANTS_HELP;
 		default: return bad_option(cmd, c, argv);
