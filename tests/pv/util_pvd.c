@@ -11,6 +11,7 @@
 #include "gpusim.h"
 #include "log.h"
 #include "util_pvd.h"
+#include "../common/ctl_call.h"
 
 static void *pvd_main(void *arg)
 {
@@ -58,20 +59,7 @@ void pvd_down(struct pvd *t)
 
 struct json_object *pvd_call(struct pvd *t, const struct ctl_request *req, char *err, size_t errlen)
 {
-	char *line = ctl_request_encode(req), *reply = NULL;
-	struct json_object *obj = NULL;
-	int fd = ctl_client_connect(t->sock, err, errlen);
-
-	assert_non_null(line);
-	assert_true(fd >= 0);
-	if (ctl_client_call(fd, line, &reply, 10000, err, errlen))
-		fail_msg("control call: %s", err);
-	if (ctl_reply_parse(reply, strlen(reply), &obj, err, errlen) != 0)
-		obj = NULL;
-	free(reply);
-	free(line);
-	close(fd);
-	return obj;
+	return test_ctl_call(t->sock, req, err, errlen);
 }
 
 static void call_ok(struct pvd *t, struct ctl_request *req)

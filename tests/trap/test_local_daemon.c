@@ -30,6 +30,7 @@
 #include "gpuvm_workloads.h"
 #include "log.h"
 #include "nvc0/regs.h"
+#include "../common/ctl_call.h"
 
 struct td {
 	char dir[64];
@@ -96,20 +97,7 @@ static void td_down(struct td *t)
 /* One control request; returns the reply (caller puts), NULL + err if refused. */
 static struct json_object *ctl(struct td *t, const struct ctl_request *req, char *err, size_t errlen)
 {
-	char *line = ctl_request_encode(req), *reply = NULL;
-	struct json_object *obj = NULL;
-	int fd = ctl_client_connect(t->sock, err, errlen);
-
-	assert_non_null(line);
-	assert_true(fd >= 0);
-	if (ctl_client_call(fd, line, &reply, 10000, err, errlen))
-		fail_msg("control call: %s", err);
-	if (ctl_reply_parse(reply, strlen(reply), &obj, err, errlen) != 0)
-		obj = NULL;
-	free(reply);
-	free(line);
-	close(fd);
-	return obj;
+	return test_ctl_call(t->sock, req, err, errlen);
 }
 
 static void vgpu_new(struct td *t, const char *name)
