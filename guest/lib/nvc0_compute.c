@@ -9,11 +9,13 @@
 #include "nvc0_driver.h"
 
 /* Bind the classes a compute context uses, as Gdev does. */
+/* Queued only: the channel's first submission carries the binding, as it
+ * must precede any other method, and a new channel costs no submission. */
 int nvc0_compute_bind(struct nvc0_channel *chan)
 {
 	nvc0_pb_mthd(chan, NV_SUBC_COMPUTE, NV906F_SET_OBJECT, NV_CLASS_COMPUTE);
 	nvc0_pb_mthd(chan, NV_SUBC_M2MF, NV906F_SET_OBJECT, NV_CLASS_M2MF);
-	return nvc0_pb_kick(chan);
+	return GPUVM_OK;
 }
 
 static void compute_params(struct nvc0_channel *chan, const struct nvc0_launch *l)

@@ -144,6 +144,15 @@ int gpuvm_raw_ctx_phys(struct gpuvm_ctx *ctx, gpuvm_devptr ptr, uint64_t *phys)
 	a = gpuvm_ctx_find(ctx, ptr, 1);
 	if (!a)
 		return GPUVM_ERR_INVALID;
+	/* Whoever asks means to look at the memory: it must hold zeros by then. */
+	if (a->fill_pending) {
+		int err = gpuvm_alloc_fill(ctx, a);
+
+		if (!err)
+			err = nvc0_channel_sync(&ctx->chan);
+		if (err)
+			return err;
+	}
 	*phys = a->bo.phys + (ptr - a->bo.va);
 	return GPUVM_OK;
 }

@@ -62,10 +62,14 @@ static void ctx_apply_options(struct gpuvm_ctx *ctx, const struct gpuvm_ctx_opti
 		ctx->opts.bar1_copy_max = GPUVM_DEFAULT_BAR1_COPY_MAX;
 }
 
-/* The constant buffer for parameters and the zero page used for fills. */
+/*
+ * The constant buffer for parameters and the zero page used for fills.
+ * The zero page is written at the first fill: a context that never needs
+ * one skips the write, and by then a vGPU that batches mappings has sent
+ * its BAR1 mapping with other requests instead of in a batch of its own.
+ */
 static int ctx_small_buffers(struct gpuvm_ctx *ctx)
 {
-	static const uint8_t zero[NV_SPAGE_SIZE];
 	int err = nvc0_bo_new(ctx->dev, GPUVM_PARAM_MAX_BYTES, &ctx->params);
 
 	if (!err)
@@ -76,8 +80,20 @@ static int ctx_small_buffers(struct gpuvm_ctx *ctx)
 		err = nvc0_bo_map(&ctx->zero, &ctx->vm, true);
 	if (!err)
 		err = nvc0_bo_map_bar1(&ctx->zero);
+	return err;
+}
+
+static int zero_page_write(struct gpuvm_ctx *ctx)
+{
+	static const uint8_t zero[NV_SPAGE_SIZE];
+	int err;
+
+	if (ctx->zero_written)
+		return GPUVM_OK;
+	err = nvc0_bar1_write(ctx->dev, ctx->zero.bar1, zero, sizeof(zero));
 	if (!err)
-		err = nvc0_bar1_write(ctx->dev, ctx->zero.bar1, zero, sizeof(zero));
+		nvc0_bar_flush(ctx->dev);
+	ctx->zero_written = !err;
 	return err;
 }
 
@@ -218,9 +234,10 @@ int gpuvm_ctx_set_timeout(struct gpuvm_ctx *ctx, unsigned timeout_ms)
 
 /*
  * A buffer small enough for the BAR1 copy path gets its BAR1 mapping now
- * rather than at its first copy: a vGPU that batches mappings then sends it
- * with the zero fill's submission instead of in a batch of its own before
- * the copy.  No room in BAR1 is no error: the copy falls back to M2MF.
+ * rather than at its first copy: a vGPU that batches mappings then sends
+ * the mappings of all the buffers made so far in one batch, at the first
+ * copy or launch, instead of one batch per buffer.  No room in BAR1 is no
+ * error: the copy falls back to M2MF.
  */
 static void alloc_map_bar1_early(struct gpuvm_ctx *ctx, struct gpuvm_alloc *a)
 {
@@ -228,15 +245,31 @@ static void alloc_map_bar1_early(struct gpuvm_ctx *ctx, struct gpuvm_alloc *a)
 		(void)nvc0_bo_map_bar1(&a->bo);
 }
 
-/* Clear a new allocation on the GPU (M2MF repeating the zero page), queued. */
-static int alloc_zero_fill(struct gpuvm_ctx *ctx, struct gpuvm_alloc *a)
+/* Queue the clearing of an allocation (M2MF repeating the zero page); no kick. */
+int gpuvm_alloc_fill(struct gpuvm_ctx *ctx, struct gpuvm_alloc *a)
 {
-	int err = nvc0_m2mf_fill_page(&ctx->chan, a->bo.va, ctx->zero.va, a->bo.size);
+	int err;
 
-	if (!err)
-		err = nvc0_pb_kick(&ctx->chan);
+	if (!a->fill_pending)
+		return GPUVM_OK;
+	err = zero_page_write(ctx);
+	if (err)
+		return err;
+	err = nvc0_m2mf_fill_page(&ctx->chan, a->bo.va, ctx->zero.va, a->bo.size);
 	if (err)
 		nvc0_pb_discard(&ctx->chan);
+	else
+		a->fill_pending = false;
+	return err;
+}
+
+/* Every fill still pending, ahead of work that may touch any allocation. */
+int gpuvm_allocs_fill(struct gpuvm_ctx *ctx)
+{
+	int err = GPUVM_OK;
+
+	for (struct gpuvm_alloc *a = ctx->allocs; a && !err; a = a->next)
+		err = gpuvm_alloc_fill(ctx, a);
 	return err;
 }
 
@@ -260,10 +293,9 @@ int gpuvm_mem_alloc(struct gpuvm_ctx *ctx, size_t size, gpuvm_devptr *out)
 	err = nvc0_bo_map(&a->bo, &ctx->vm, false);
 	if (!err)
 		alloc_map_bar1_early(ctx, a);
-	if (!err && !ctx->opts.no_zero_fill)
-		err = alloc_zero_fill(ctx, a);
 	if (err)
 		goto err_bo;
+	a->fill_pending = !ctx->opts.no_zero_fill;
 	a->next = ctx->allocs;
 	ctx->allocs = a;
 	*out = a->bo.va;

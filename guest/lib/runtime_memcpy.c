@@ -11,7 +11,14 @@
  *
  * GPUVM_COPY_AUTO takes BAR1 up to bar1_copy_max bytes, M2MF beyond, and
  * M2MF whenever BAR1 has no room for the buffer.
+ *
+ * A new allocation's zero fill (runtime_priv.h) is settled here: a copy
+ * that writes all of it makes the fill unnecessary, any other copy into it
+ * queues the fill ahead of itself, and a copy out of it before anything
+ * wrote it is zeros without asking the GPU.
  */
+#include <string.h>
+
 #include "runtime_priv.h"
 
 static int staging_ready(struct gpuvm_ctx *ctx)
@@ -68,6 +75,19 @@ static int bar1_to_bo(struct gpuvm_ctx *ctx, struct nvc0_bo *bo, uint64_t off, c
 		err = nvc0_bar1_write(ctx->dev, bo->bar1 + off, src, (size_t)n);
 	if (!err)
 		nvc0_bar_flush(ctx->dev);
+	return err;
+}
+
+/* Zeros through BAR1: the part of a buffer's last page no copy writes. */
+static int bar1_zero(struct gpuvm_ctx *ctx, struct nvc0_bo *bo, uint64_t off, uint64_t n)
+{
+	static const uint8_t zero[NV_SPAGE_SIZE];
+	int err = GPUVM_OK;
+
+	for (uint64_t len; n && !err; off += len, n -= len) {
+		len = n < sizeof(zero) ? n : sizeof(zero);
+		err = nvc0_bar1_write(ctx->dev, bo->bar1 + off, zero, (size_t)len);
+	}
 	return err;
 }
 
@@ -169,6 +189,46 @@ int gpuvm_copy_from_bo(struct gpuvm_ctx *ctx, void *dst, struct nvc0_bo *bo, uin
 	return m2mf_from_bo(ctx, dst, bo, off, n);
 }
 
+/*
+ * Host to a whole allocation whose fill is pending: the fill is dropped.
+ * The rest of its last page is cleared with the data on the BAR1 path; on
+ * the M2MF path only an allocation that fills its pages skips the fill.
+ */
+static int copy_to_new_alloc(struct gpuvm_ctx *ctx, struct gpuvm_alloc *a, const void *src)
+{
+	struct nvc0_bo *bo = &a->bo;
+	int err;
+
+	if (!use_bar1(ctx, bo, a->size)) {
+		if (a->size == bo->size)
+			a->fill_pending = false;
+		err = gpuvm_alloc_fill(ctx, a);     /* ordered before the copy in the channel */
+		return err ? err : m2mf_to_bo(ctx, bo, 0, src, a->size);
+	}
+	/* No GPU work has touched it yet, so none needs waiting for. */
+	err = nvc0_bo_map_bar1(bo);
+	if (!err)
+		err = bar1_zero(ctx, bo, a->size, bo->size - a->size);
+	if (!err)
+		err = nvc0_bar1_write(ctx->dev, bo->bar1, src, (size_t)a->size);
+	if (err)
+		return err;
+	nvc0_bar_flush(ctx->dev);
+	a->fill_pending = false;
+	return GPUVM_OK;
+}
+
+static int copy_to_alloc(struct gpuvm_ctx *ctx, struct gpuvm_alloc *a, uint64_t off, const void *src,
+			 uint64_t n)
+{
+	int err;
+
+	if (a->fill_pending && off == 0 && n == a->size)
+		return copy_to_new_alloc(ctx, a, src);
+	err = gpuvm_alloc_fill(ctx, a);
+	return err ? err : gpuvm_copy_to_bo(ctx, &a->bo, off, src, n);
+}
+
 int gpuvm_memcpy_htod(struct gpuvm_ctx *ctx, gpuvm_devptr dst, const void *src, size_t n)
 {
 	uint64_t t0 = gpuvm_now_ns();
@@ -182,7 +242,7 @@ int gpuvm_memcpy_htod(struct gpuvm_ctx *ctx, gpuvm_devptr dst, const void *src, 
 	a = gpuvm_ctx_find(ctx, dst, n);
 	if (!a)
 		return GPUVM_ERR_INVALID;
-	err = gpuvm_copy_to_bo(ctx, &a->bo, dst - a->bo.va, src, n);
+	err = copy_to_alloc(ctx, a, dst - a->bo.va, src, n);
 	gpuvm_phase_add(ctx->opts.timing, GPUVM_PHASE_HTOD, t0);
 	return err;
 }
@@ -200,7 +260,10 @@ int gpuvm_memcpy_dtoh(struct gpuvm_ctx *ctx, void *dst, gpuvm_devptr src, size_t
 	a = gpuvm_ctx_find(ctx, src, n);
 	if (!a)
 		return GPUVM_ERR_INVALID;
-	err = gpuvm_copy_from_bo(ctx, dst, &a->bo, src - a->bo.va, n);
+	if (a->fill_pending)
+		memset(dst, 0, n);      /* nothing has written it since it was made */
+	else
+		err = gpuvm_copy_from_bo(ctx, dst, &a->bo, src - a->bo.va, n);
 	gpuvm_phase_add(ctx->opts.timing, GPUVM_PHASE_DTOH, t0);
 	return err;
 }
@@ -208,14 +271,21 @@ int gpuvm_memcpy_dtoh(struct gpuvm_ctx *ctx, void *dst, gpuvm_devptr src, size_t
 int gpuvm_memcpy_dtod(struct gpuvm_ctx *ctx, gpuvm_devptr dst, gpuvm_devptr src, size_t n)
 {
 	uint64_t t0 = gpuvm_now_ns();
+	struct gpuvm_alloc *d, *s;
 	uint32_t seq;
 	int err = gpuvm_ctx_check(ctx);
 
 	if (err || !n)
 		return err;
-	if (!gpuvm_ctx_find(ctx, dst, n) || !gpuvm_ctx_find(ctx, src, n))
+	d = gpuvm_ctx_find(ctx, dst, n);
+	s = d ? gpuvm_ctx_find(ctx, src, n) : NULL;
+	if (!s)
 		return GPUVM_ERR_INVALID;
-	err = m2mf_submit(ctx, dst, src, n, &seq);
+	err = gpuvm_alloc_fill(ctx, d);
+	if (!err)
+		err = gpuvm_alloc_fill(ctx, s);
+	if (!err)
+		err = m2mf_submit(ctx, dst, src, n, &seq);
 	gpuvm_phase_add(ctx->opts.timing, GPUVM_PHASE_LAUNCH_SYNC, t0);
 	return err;
 }

@@ -32,9 +32,9 @@ int gpuvm_module_load(struct gpuvm_ctx *ctx, const uint64_t *code, size_t n,
 	err = nvc0_bo_new(ctx->dev, n * INSN_BYTES, &mod->bo);
 	if (err)
 		goto err_free;
+	/* No wait for the GPU first: memory comes back to the allocator only
+	 * once the GPU is done with it (unload and free synchronise). */
 	err = nvc0_bo_map(&mod->bo, &ctx->vm, true);
-	if (!err)
-		err = nvc0_channel_sync(&ctx->chan);
 	if (!err)
 		err = nvc0_bo_map_bar1(&mod->bo);
 	if (!err)
@@ -163,7 +163,10 @@ int gpuvm_launch(struct gpuvm_module *mod, const struct gpuvm_launch *l)
 	nl.cb_size = (uint32_t)nvc0_align_up(l->param_bytes ? l->param_bytes : CB_ALIGN, CB_ALIGN);
 	nl.params = params;
 	nl.param_words = (uint32_t)(l->param_bytes / 4);
-	err = nvc0_compute_launch(&ctx->chan, &nl);
+	/* The kernel may touch any allocation: clear the new ones first. */
+	err = gpuvm_allocs_fill(ctx);
+	if (!err)
+		err = nvc0_compute_launch(&ctx->chan, &nl);
 	if (err)
 		nvc0_pb_discard(&ctx->chan);
 	gpuvm_phase_add(ctx->opts.timing, GPUVM_PHASE_LAUNCH_SYNC, t0);

@@ -19,6 +19,7 @@ struct gpuvm_alloc {
 	struct gpuvm_alloc *next;
 	struct nvc0_bo bo;
 	uint64_t size;              /* as requested */
+	bool fill_pending;          /* its zero fill is not in the channel yet (runtime.c) */
 };
 
 struct gpuvm_module {
@@ -37,6 +38,7 @@ struct gpuvm_ctx {
 	struct nvc0_channel chan;
 	struct nvc0_bo params;          /* constant buffer for launch parameters */
 	struct nvc0_bo zero;            /* a zero page: source of fills */
+	bool zero_written;              /* zeros written into it (at the first fill) */
 	struct nvc0_bo staging[2];      /* BAR1 bounce buffers for M2MF copies */
 	uint32_t staging_seq[2];        /* fence after which each may be reused */
 	struct gpuvm_alloc *allocs;
@@ -47,6 +49,16 @@ struct gpuvm_ctx {
 int gpuvm_ctx_check(struct gpuvm_ctx *ctx);
 /* The allocation holding [ptr, ptr + n), or NULL (message recorded). */
 struct gpuvm_alloc *gpuvm_ctx_find(struct gpuvm_ctx *ctx, gpuvm_devptr ptr, uint64_t n);
+
+/*
+ * Zero fills are emitted lazily: before GPU work that may touch an
+ * allocation (a launch or a device-to-device copy), or before the CPU
+ * touches it (raw access, a partial host-to-device copy).  A host-to-device
+ * copy that writes every byte makes the fill unnecessary, and a
+ * device-to-host copy of a never-touched allocation reads zeros.
+ */
+int gpuvm_alloc_fill(struct gpuvm_ctx *ctx, struct gpuvm_alloc *a);
+int gpuvm_allocs_fill(struct gpuvm_ctx *ctx);
 
 /* Timing: add the time since t0 to phase p of the context's record. */
 void gpuvm_phase_add(struct gpuvm_timing *t, enum gpuvm_phase p, uint64_t t0);

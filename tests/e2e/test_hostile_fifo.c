@@ -89,6 +89,10 @@ static int fifo_attacker(struct e2e_io *io, void *arg)
 		e2e_die(io, __FILE__, __LINE__, "bad line '%s'", line);
 	ctx = eg_ctx(io);
 	dev = eg_dev(ctx);
+	/* Work before the attack: the spare channel below aliases this one's
+	 * instance block, hence its USERD, and a channel that never ran would
+	 * then share its first doorbell with the spare (evil's own loss only). */
+	EG_OK(io, eg_workload(ctx, "vadd", 1024));
 	EG_OK(io, gpuvm_raw_ctx_layout(ctx, &lay));
 	size = gpuvm_raw_vram_size(dev);
 	E2E_CHECK(io, lay.chid >= 0 && lay.chid < EVIL_CHANNELS - 3, "unexpected channel id %d", lay.chid);

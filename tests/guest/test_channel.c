@@ -93,7 +93,10 @@ static void test_fence_sequence(void **state)
 	TG_OK(gpuvm_ctx_synchronize(ctx));
 	v1 = fence_value(ctx);
 	assert_true(v1 >= 1);                          /* the engine binding was fenced */
-	TG_OK(gpuvm_mem_alloc(ctx, 8192, &p));         /* queues a zero fill */
+	TG_OK(gpuvm_mem_alloc(ctx, 8192, &p));         /* its zero fill waits for a use */
+	TG_OK(gpuvm_ctx_synchronize(ctx));
+	assert_int_equal(fence_value(ctx), v1);
+	TG_OK(gpuvm_memcpy_dtod(ctx, p + 4096, p, 4096));      /* fill and copy queued */
 	TG_OK(gpuvm_ctx_synchronize(ctx));
 	v2 = fence_value(ctx);
 	assert_true(v2 > v1);

@@ -111,6 +111,86 @@ static void test_zero_fill(void **state)
 	free(zero);
 }
 
+/*
+ * Zero fills are settled at first use (runtime_priv.h).  Each case puts a
+ * new 100-byte allocation on a page that held data and checks, through the
+ * copy paths and raw VRAM reads, that none of the old bytes show.
+ */
+#define SMALL 100u
+
+/* A new SMALL-byte allocation on VRAM that held f->src; *phys is that page. */
+static gpuvm_devptr alloc_on_dirty_page(struct copy_fixture *f, uint64_t *phys)
+{
+	gpuvm_devptr old, c;
+
+	TG_OK(gpuvm_ctx_set_copy_path(f->ctx, GPUVM_COPY_AUTO));
+	TG_OK(gpuvm_mem_alloc(f->ctx, 4096, &old));
+	TG_OK(gpuvm_memcpy_htod(f->ctx, old, f->src, 4096));
+	TG_OK(gpuvm_raw_ctx_phys(f->ctx, old, phys));
+	TG_OK(gpuvm_mem_free(f->ctx, old));
+	TG_OK(gpuvm_mem_alloc(f->ctx, SMALL, &c));
+	return c;
+}
+
+static void expect_page(struct copy_fixture *f, gpuvm_devptr c, uint64_t phys, const uint8_t *want)
+{
+	uint8_t page[4096];
+	uint64_t now;
+
+	TG_OK(gpuvm_raw_ctx_phys(f->ctx, c, &now));
+	assert_int_equal(now, phys);                    /* first fit: the dirty page */
+	TG_OK(gpuvm_raw_vram_read(gpuvm_ctx_device(f->ctx), phys, page, sizeof(page)));
+	assert_memory_equal(want, page, sizeof(page));
+}
+
+static void test_fill_whole_copy(void **state)
+{
+	struct copy_fixture *f = *state;
+	uint8_t want[4096] = { 0 };
+	uint64_t phys;
+	gpuvm_devptr c = alloc_on_dirty_page(f, &phys);
+
+	/* Every byte asked for is written: the rest of the page is cleared with it. */
+	TG_OK(gpuvm_memcpy_htod(f->ctx, c, f->src + 1000, SMALL));
+	memcpy(want, f->src + 1000, SMALL);
+	expect_page(f, c, phys, want);
+	TG_OK(gpuvm_mem_free(f->ctx, c));
+}
+
+static void test_fill_partial_copy(void **state)
+{
+	struct copy_fixture *f = *state;
+	uint8_t want[4096] = { 0 };
+	uint64_t phys;
+	gpuvm_devptr c = alloc_on_dirty_page(f, &phys);
+
+	TG_OK(gpuvm_memcpy_htod(f->ctx, c + 10, f->src + 2000, 20));
+	memcpy(want + 10, f->src + 2000, 20);
+	TG_OK(gpuvm_memcpy_dtoh(f->ctx, f->dst, c, SMALL));
+	assert_memory_equal(want, f->dst, SMALL);
+	expect_page(f, c, phys, want);
+	TG_OK(gpuvm_mem_free(f->ctx, c));
+}
+
+static void test_fill_untouched_reads(void **state)
+{
+	struct copy_fixture *f = *state;
+	uint8_t want[4096] = { 0 };
+	uint64_t phys;
+	gpuvm_devptr c = alloc_on_dirty_page(f, &phys);
+
+	/* Read before anything wrote it, then used as a copy source on the GPU. */
+	memset(f->dst, 0xee, SMALL);
+	TG_OK(gpuvm_memcpy_dtoh(f->ctx, f->dst, c, SMALL));
+	assert_memory_equal(want, f->dst, SMALL);
+	TG_OK(gpuvm_memcpy_htod(f->ctx, f->a, f->src, SMALL));
+	TG_OK(gpuvm_memcpy_dtod(f->ctx, f->a, c, SMALL));
+	TG_OK(gpuvm_memcpy_dtoh(f->ctx, f->dst, f->a, SMALL));
+	assert_memory_equal(want, f->dst, SMALL);
+	expect_page(f, c, phys, want);
+	TG_OK(gpuvm_mem_free(f->ctx, c));
+}
+
 static void test_copy_bounds(void **state)
 {
 	struct copy_fixture *f = *state;
@@ -131,6 +211,9 @@ int main(void)
 		cmocka_unit_test(test_paths_agree),
 		cmocka_unit_test(test_dtod_copy),
 		cmocka_unit_test(test_zero_fill),
+		cmocka_unit_test(test_fill_whole_copy),
+		cmocka_unit_test(test_fill_partial_copy),
+		cmocka_unit_test(test_fill_untouched_reads),
 		cmocka_unit_test(test_copy_bounds),
 	};
 
