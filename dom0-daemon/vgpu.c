@@ -137,7 +137,7 @@ static void reset_state(struct vgpu *v)
 	reset_registers(v);
 	host_vram_scrub(v->host, v->base, v->cfg.vram_size);
 	v->fresh = true;
-	vgpu_remap_refresh(v, true);
+	vgpu_remap_rebuild(v);
 }
 
 struct vgpu *vgpu_create(struct gpuvm_host *host, const struct vgpu_config *cfg,

@@ -145,7 +145,6 @@ struct vgpu {
 	struct shadow_vm *svm[VGPU_MAX_SVMS];
 	struct shadow_env env;
 	struct page_track track;
-	uint64_t remap_changes;     /* track.changes when the table was last rebuilt */
 
 	int remap_fd;
 	uint32_t *remap;            /* BAR1 pages then BAR3 pages */
@@ -190,21 +189,29 @@ void vgpu_pramin_write(struct vgpu *v, uint32_t reg, uint32_t val);
 void vgpu_bar_access(struct vgpu *v, struct vgpu_io *io);
 void vgpu_bar_bind(struct vgpu *v, struct vgpu_bar *bar, uint32_t val);
 void vgpu_bar_unbind(struct vgpu *v, struct vgpu_bar *bar);
-/* Rebuild the exported remap table if mappings or tracking changed. */
-void vgpu_remap_refresh(struct vgpu *v, bool force);
 /*
- * Only pages [first, first + n) of one BAR changed in its shadow: refresh
- * those, or everything if page tracking changed since the last refresh.
+ * The exported remap table is kept current entry by entry, as things
+ * change: a bound BAR shadow reports each BAR page whose translation changed
+ * (vgpu_remap_bar_changed, its shadow_host_ops hook), and page tracking
+ * reports each guest page that starts or stops being tracked, whose BAR
+ * pages the shadows' reverse maps give.  Binding a BAR fills in the pages
+ * its shadow maps and unbinding clears them.  So no entry ever exposes a
+ * tracked page, even before v->lock is released.
  */
-void vgpu_remap_refresh_range(struct vgpu *v, struct vgpu_bar *bar, uint64_t first, uint64_t n);
 int vgpu_remap_init(struct vgpu *v);
 void vgpu_remap_fini(struct vgpu *v);
+void vgpu_remap_bar_changed(void *ctx, const struct shadow_vm *s, uint32_t page);
+/* Recompute every entry (rare: optimisation switch, reset). */
+void vgpu_remap_rebuild(struct vgpu *v);
+/* Tests: every entry as a recomputation from scratch gives it; 0, or -1 with why. */
+int vgpu_remap_verify(struct vgpu *v, char *why, size_t len);
 
 /* ---- shadow address spaces (vgpu_mmu.c) ------------------------------------------- */
 void vgpu_env_init(struct vgpu *v);
 struct shadow_vm *vgpu_svm_get(struct vgpu *v, uint64_t gpd, enum shadow_kind kind, uint32_t bar_pages);
 void vgpu_svm_put(struct vgpu *v, struct shadow_vm *s);
-void vgpu_svm_page_written(struct vgpu *v, uint64_t gpfn);
+/* A guest write of size bytes at g, a page some shadow may depend on. */
+void vgpu_svm_written(struct vgpu *v, uint64_t g, unsigned size);
 void vgpu_tlb_flush(struct vgpu *v, uint32_t trigger);
 
 /* ---- channels (vgpu_channel.c) ----------------------------------------------------- */

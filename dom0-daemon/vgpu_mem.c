@@ -7,6 +7,7 @@
  * directly: mapped plain data, never a tracked page.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -41,7 +42,7 @@ static void vgpu_tracked_write(struct vgpu *v, uint64_t g, uint64_t val, unsigne
 	uint64_t gpfn = g >> NV_SPAGE_SHIFT;
 
 	if (kinds & (1u << PAGE_PT))
-		vgpu_svm_page_written(v, gpfn);
+		vgpu_svm_written(v, g, size);
 	if (kinds & (1u << PAGE_INST))
 		vgpu_inst_written(v, gpfn);
 	if (kinds & (1u << PAGE_USERD)) {
@@ -121,11 +122,20 @@ void vgpu_bar_access(struct vgpu *v, struct vgpu_io *io)
 		vgpu_gmem_write(v, g, io->data, io->size);
 }
 
+static void remap_bar_clear(struct vgpu *v, struct vgpu_bar *bar, const struct shadow_vm *s);
+static void remap_bar_fill(struct vgpu *v, struct vgpu_bar *bar);
+
 void vgpu_bar_unbind(struct vgpu *v, struct vgpu_bar *bar)
 {
-	if (bar->svm)
-		vgpu_svm_put(v, bar->svm);
+	struct shadow_vm *s = bar->svm;
+
+	/* Detached first: the shadow's teardown untracks pages, and the remap
+	 * hooks must not look at a BAR shadow going away. */
 	bar->svm = NULL;
+	if (s) {
+		remap_bar_clear(v, bar, s);
+		vgpu_svm_put(v, s);
+	}
 	if (bar->ginst)
 		page_track_put(&v->track, (bar->ginst - 1) >> NV_SPAGE_SHIFT, PAGE_INST);
 	bar->ginst = 0;
@@ -147,10 +157,12 @@ void vgpu_bar_bind(struct vgpu *v, struct vgpu_bar *bar, uint32_t val)
 		if (bar->svm && !page_track_get(&v->track, ginst >> NV_SPAGE_SHIFT, PAGE_INST))
 			bar->ginst = ginst + 1;
 	}
-	vgpu_remap_refresh(v, true);
+	remap_bar_fill(v, bar);
 }
 
 /* ---- the exported remap table ------------------------------------------------------- */
+
+static void remap_tracking_changed(void *ctx, uint64_t gpfn);
 
 int vgpu_remap_init(struct vgpu *v)
 {
@@ -172,6 +184,7 @@ int vgpu_remap_init(struct vgpu *v)
 	v->remap = p;
 	v->bar1.remap = v->remap;
 	v->bar3.remap = v->remap + v->bar1.pages;
+	page_track_set_hook(&v->track, remap_tracking_changed, v);
 	return 0;
 err:
 	close(v->remap_fd);
@@ -181,6 +194,7 @@ err:
 
 void vgpu_remap_fini(struct vgpu *v)
 {
+	page_track_set_hook(&v->track, NULL, NULL);
 	if (v->remap)
 		munmap(v->remap, v->remap_bytes);
 	if (v->remap_fd >= 0)
@@ -189,24 +203,82 @@ void vgpu_remap_fini(struct vgpu *v)
 	v->remap_fd = -1;
 }
 
-/* What the guest may reach directly for one BAR page: mapped, never a tracked page. */
+/* What the guest may reach directly for one BAR page: mapped inside the
+ * partition, never a tracked page. */
 static uint32_t remap_entry(struct vgpu *v, const struct vgpu_bar *bar, uint32_t page)
 {
 	uint32_t e = bar->svm ? bar->svm->bar_xlate[page] : 0;
 
-	if (e && (!v->opt_remap || page_track_kinds(&v->track, e - 1)))
+	if (!e || !v->opt_remap || !vgpu_gphys_ok(v, (uint64_t)(e - 1) << NV_SPAGE_SHIFT, NV_SPAGE_SIZE) ||
+	    page_track_kinds(&v->track, e - 1))
 		return 0;
 	return e;
 }
 
-static void remap_pages(struct vgpu *v, struct vgpu_bar *bar, uint32_t first, uint32_t end)
+static void remap_store(struct vgpu_bar *bar, uint32_t page, uint32_t e)
 {
-	for (uint32_t p = first; p < end; p++) {
-		uint32_t e = remap_entry(v, bar, p);
+	if (__atomic_load_n(&bar->remap[page], __ATOMIC_RELAXED) != e)
+		__atomic_store_n(&bar->remap[page], e, __ATOMIC_RELEASE);
+}
 
-		if (__atomic_load_n(&bar->remap[p], __ATOMIC_RELAXED) != e)
-			__atomic_store_n(&bar->remap[p], e, __ATOMIC_RELEASE);
-	}
+static void remap_page(struct vgpu *v, struct vgpu_bar *bar, uint32_t page)
+{
+	remap_store(bar, page, remap_entry(v, bar, page));
+}
+
+/* Every BAR page of bar that maps guest page gpfn. */
+static void remap_gpfn(struct vgpu *v, struct vgpu_bar *bar, uint64_t gpfn)
+{
+	uint32_t p;
+
+	if (!bar->svm || !v->remap)
+		return;
+	for (bool more = shadow_vm_bar_first(bar->svm, gpfn, &p); more; more = shadow_vm_bar_next(bar->svm, &p))
+		remap_page(v, bar, p);
+}
+
+/* Page tracking hook: only BAR pages mapping gpfn can change. */
+static void remap_tracking_changed(void *ctx, uint64_t gpfn)
+{
+	struct vgpu *v = ctx;
+
+	remap_gpfn(v, &v->bar1, gpfn);
+	remap_gpfn(v, &v->bar3, gpfn);
+}
+
+void vgpu_remap_bar_changed(void *ctx, const struct shadow_vm *s, uint32_t page)
+{
+	struct vgpu *v = ctx;
+
+	if (!v->remap)
+		return;
+	if (v->bar1.svm == s && page < v->bar1.pages)
+		remap_page(v, &v->bar1, page);
+	if (v->bar3.svm == s && page < v->bar3.pages)
+		remap_page(v, &v->bar3, page);
+}
+
+/* A newly bound shadow: only the pages it maps can be non-zero. */
+static void remap_bar_fill(struct vgpu *v, struct vgpu_bar *bar)
+{
+	size_t it = 0;
+	uint64_t gpfn;
+
+	while (bar->svm && shadow_vm_bar_next_gpfn(bar->svm, &it, &gpfn))
+		remap_gpfn(v, bar, gpfn);
+}
+
+/* An unbound shadow s: the pages it mapped are the only non-zero ones. */
+static void remap_bar_clear(struct vgpu *v, struct vgpu_bar *bar, const struct shadow_vm *s)
+{
+	size_t it = 0;
+	uint64_t gpfn;
+	uint32_t p;
+
+	while (v->remap && shadow_vm_bar_next_gpfn(s, &it, &gpfn))
+		for (bool more = shadow_vm_bar_first(s, gpfn, &p); more; more = shadow_vm_bar_next(s, &p))
+			if (p < bar->pages)
+				remap_store(bar, p, 0);
 }
 
 #define REMAP_CHUNK 16u     /* pages compared at once when looking for mapped ones */
@@ -221,8 +293,14 @@ static bool chunk_empty(const uint32_t *xlate, const uint32_t *remap)
 	return !any;
 }
 
+static void remap_pages(struct vgpu *v, struct vgpu_bar *bar, uint32_t first, uint32_t end)
+{
+	for (uint32_t p = first; p < end; p++)
+		remap_page(v, bar, p);
+}
+
 /* The whole BAR; most of it is unmapped, so empty chunks are skipped cheaply. */
-static void vgpu_remap_bar(struct vgpu *v, struct vgpu_bar *bar)
+static void remap_bar_all(struct vgpu *v, struct vgpu_bar *bar)
 {
 	const uint32_t *xlate = bar->svm ? bar->svm->bar_xlate : NULL;
 	uint32_t p = 0;
@@ -233,22 +311,35 @@ static void vgpu_remap_bar(struct vgpu *v, struct vgpu_bar *bar)
 	remap_pages(v, bar, p, bar->pages);
 }
 
-void vgpu_remap_refresh(struct vgpu *v, bool force)
-{
-	if (!v->remap || (!force && v->track.changes == v->remap_changes))
-		return;
-	vgpu_remap_bar(v, &v->bar1);
-	vgpu_remap_bar(v, &v->bar3);
-	v->remap_changes = v->track.changes;
-}
-
-void vgpu_remap_refresh_range(struct vgpu *v, struct vgpu_bar *bar, uint64_t first, uint64_t n)
+void vgpu_remap_rebuild(struct vgpu *v)
 {
 	if (!v->remap)
 		return;
-	if (v->track.changes != v->remap_changes || first >= bar->pages) {
-		vgpu_remap_refresh(v, true);
-		return;
+	remap_bar_all(v, &v->bar1);
+	remap_bar_all(v, &v->bar3);
+}
+
+static int verify_bar(struct vgpu *v, struct vgpu_bar *bar, const char *name, char *why, size_t len)
+{
+	for (uint32_t p = 0; p < bar->pages; p++) {
+		uint32_t want = remap_entry(v, bar, p), have = __atomic_load_n(&bar->remap[p], __ATOMIC_RELAXED);
+
+		if (have != want) {
+			snprintf(why, len, "vgpu %s: %s page %u has remap entry %u, expected %u",
+				 v->cfg.name, name, p, have, want);
+			return -1;
+		}
 	}
-	remap_pages(v, bar, (uint32_t)first, (uint32_t)(n < bar->pages - first ? first + n : bar->pages));
+	return 0;
+}
+
+int vgpu_remap_verify(struct vgpu *v, char *why, size_t len)
+{
+	int ret;
+
+	pthread_mutex_lock(&v->lock);
+	ret = !v->remap ? 0 : verify_bar(v, &v->bar1, "BAR1", why, len) ? -1 :
+	      verify_bar(v, &v->bar3, "BAR3", why, len);
+	pthread_mutex_unlock(&v->lock);
+	return ret;
 }

@@ -49,6 +49,7 @@ static const struct shadow_host_ops vgpu_shadow_ops = {
 	.wr32 = env_wr32,
 	.rd32 = env_rd32,
 	.is_daemon = env_is_daemon,
+	.bar_changed = vgpu_remap_bar_changed,
 };
 
 void vgpu_env_init(struct vgpu *v)
@@ -101,17 +102,16 @@ void vgpu_svm_put(struct vgpu *v, struct shadow_vm *s)
 	shadow_vm_destroy(s);
 }
 
-void vgpu_svm_page_written(struct vgpu *v, uint64_t gpfn)
+void vgpu_svm_written(struct vgpu *v, uint64_t g, unsigned size)
 {
 	for (int i = 0; i < VGPU_MAX_SVMS; i++)
 		if (v->svm[i])
-			shadow_vm_page_written(v->svm[i], gpfn);
+			shadow_vm_written(v->svm[i], g, size);
 }
 
 void vgpu_tlb_flush(struct vgpu *v, uint32_t trigger)
 {
 	uint64_t gpd = (uint64_t)(v->mmu_flush_pd & NV_PDE_ADDR_MASK) << 8;
-	bool bar_changed = false;
 
 	if (!(trigger & NV_MMU_FLUSH_GO))
 		return;
@@ -123,12 +123,9 @@ void vgpu_tlb_flush(struct vgpu *v, uint32_t trigger)
 			continue;
 		if (!v->opt_lazy)
 			shadow_vm_mark_all_dirty(s);    /* no lazy shadowing: rebuild it all */
+		/* A BAR shadow's sync updates the remap table as it goes. */
 		shadow_vm_sync(s);
 		if (s->kind == SHADOW_GPU)
 			host_tlb_flush(v->host, s->spd, trigger & (NV_MMU_FLUSH_ALL_PAGES | NV_MMU_FLUSH_ALL_PDES));
-		else
-			bar_changed = true;
 	}
-	if (bar_changed)
-		vgpu_remap_refresh(v, true);
 }

@@ -356,6 +356,6 @@ void vgpu_set_opts(struct vgpu *v, int lazy, int remap)
 		v->opt_lazy = lazy;
 	if (remap >= 0)
 		v->opt_remap = remap;
-	vgpu_remap_refresh(v, true);
+	vgpu_remap_rebuild(v);
 	pthread_mutex_unlock(&v->lock);
 }

@@ -59,7 +59,6 @@ int vgpu_pv_bar_map(struct vgpu *v, const struct gpuvm_pv_req *r, bool map)
 	struct vgpu_bar *bar;
 	uint64_t page;
 	bool large = r->flags & GPUVM_PV_MAP_LARGE;
-	bool only_range;
 	int err = check_bar_range(v, r, &bar, &page);
 
 	if (err)
@@ -71,9 +70,6 @@ int vgpu_pv_bar_map(struct vgpu *v, const struct gpuvm_pv_req *r, bool map)
 	err = check_tables(v, bar->svm, r->va, r->size, large);
 	if (err)
 		return err;
-	/* With nothing else pending in the shadow, the sync below re-translates
-	 * only this range, so only its part of the remap table can change. */
-	only_range = !bar->svm->need_full && !bar->svm->dirty.used;
 	for (uint64_t off = 0; off < r->size; off += page) {
 		uint64_t va = r->va + off;
 		uint64_t in = (va & ((1ull << NV_PDE_SHIFT) - 1)) / page;
@@ -82,10 +78,8 @@ int vgpu_pv_bar_map(struct vgpu *v, const struct gpuvm_pv_req *r, bool map)
 		/* Through the tracked-write path: the shadow sees the change. */
 		vgpu_gmem_write(v, guest_table(v, bar->svm, va, large) + in * 8, pte, 8);
 	}
+	/* Re-translates the PTEs just written (and anything else pending); the
+	 * remap entries of the BAR pages that changed follow through its hook. */
 	shadow_vm_sync(bar->svm);
-	if (only_range)
-		vgpu_remap_refresh_range(v, bar, r->va >> NV_SPAGE_SHIFT, r->size >> NV_SPAGE_SHIFT);
-	else
-		vgpu_remap_refresh(v, true);
 	return 0;
 }

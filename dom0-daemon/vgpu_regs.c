@@ -242,10 +242,6 @@ void vgpu_mmio(struct vgpu *v, struct vgpu_io *io)
 		vgpu_deny(v, (uint32_t)io->offset, io->dir == VGPU_IO_WRITE);
 		io->data = 0;
 	}
-	/* An access may have started or stopped tracking a page (a write, or a
-	 * PV RUN read, which runs requests): keep the guest's remap table from
-	 * exposing it (a counter compare when nothing changed). */
-	vgpu_remap_refresh(v, false);
 	if (v->pending_mode != v->cfg.mode)
 		vgpu_mode_maybe_switch(v);
 	pthread_mutex_unlock(&v->lock);

@@ -13,8 +13,15 @@ static unsigned count_of(uint64_t v, enum page_kind kind)
 
 int page_track_init(struct page_track *t)
 {
-	t->changes = 0;
+	t->hook = NULL;
+	t->hook_ctx = NULL;
 	return gpfn_map_init(&t->map);
+}
+
+void page_track_set_hook(struct page_track *t, page_track_hook *hook, void *ctx)
+{
+	t->hook = hook;
+	t->hook_ctx = ctx;
 }
 
 void page_track_fini(struct page_track *t)
@@ -25,20 +32,21 @@ void page_track_fini(struct page_track *t)
 void page_track_reset(struct page_track *t)
 {
 	gpfn_map_clear(&t->map);
-	t->changes++;
 }
 
 int page_track_get(struct page_track *t, uint64_t gpfn, enum page_kind kind)
 {
 	uint64_t *v = gpfn_map_get(&t->map, gpfn);
+	bool newly;
 
 	if (!v)
 		return -ENOMEM;
 	if (count_of(*v, kind) == COUNT_MASK)
 		return -EOVERFLOW;
-	if (!*v)
-		t->changes++;
+	newly = !*v;
 	*v += 1ull << (kind * COUNT_BITS);
+	if (newly && t->hook)
+		t->hook(t->hook_ctx, gpfn);
 	return 0;
 }
 
@@ -51,7 +59,8 @@ void page_track_put(struct page_track *t, uint64_t gpfn, enum page_kind kind)
 	*v -= 1ull << (kind * COUNT_BITS);
 	if (!*v) {
 		gpfn_map_del(&t->map, gpfn);
-		t->changes++;
+		if (t->hook)
+			t->hook(t->hook_ctx, gpfn);
 	}
 }
 

@@ -21,13 +21,22 @@ enum page_kind {
 	PAGE_KINDS,
 };
 
+/*
+ * Told about gpfn right after it starts or stops being tracked (any kind),
+ * so that views derived from tracking (the remap table) follow at once.
+ */
+typedef void page_track_hook(void *ctx, uint64_t gpfn);
+
 struct page_track {
 	struct gpfn_map map;    /* gpfn -> 16-bit count per kind */
-	uint64_t changes;       /* bumped whenever a page starts or stops being tracked */
+	page_track_hook *hook;  /* NULL: nobody to tell */
+	void *hook_ctx;
 };
 
 int page_track_init(struct page_track *t);
 void page_track_fini(struct page_track *t);
+void page_track_set_hook(struct page_track *t, page_track_hook *hook, void *ctx);
+/* Forget every page at once; the hook is not called (the owner rebuilds). */
 void page_track_reset(struct page_track *t);
 int page_track_get(struct page_track *t, uint64_t gpfn, enum page_kind kind);
 void page_track_put(struct page_track *t, uint64_t gpfn, enum page_kind kind);

@@ -8,8 +8,13 @@
 #include "shadow_vm.h"
 
 #define PTES_PER_PAGE       (NV_SPAGE_SIZE / 8)     /* 512 */
-#define PD_PAGES            (NV_PD_SIZE / NV_SPAGE_SIZE)
 #define SMALL_PER_LARGE     (NV_LPAGE_SIZE / NV_SPAGE_SIZE)
+/* A page's dirty mask has one bit per 64-byte block: 8 PTEs or PDEs. */
+#define DIRTY_BLOCK         (NV_SPAGE_SIZE / 64)
+#define ENTRIES_PER_BLOCK   (DIRTY_BLOCK / 8)
+/* Up to this many dirty pages are matched against each table directly;
+ * beyond it every page of every table is looked up in the dirty map. */
+#define DIRTY_LIST_MAX      16
 
 enum table_size { TABLE_SMALL, TABLE_LARGE };
 
@@ -57,13 +62,14 @@ static void svm_untrack(struct shadow_vm *s, uint64_t gpfn)
 	}
 }
 
+/* Every page that [gaddr, gaddr + len) touches. */
 static void svm_track_range(struct shadow_vm *s, uint64_t gaddr, uint64_t len, bool on)
 {
-	for (uint64_t a = gaddr; a < gaddr + len; a += NV_SPAGE_SIZE) {
+	for (uint64_t pfn = gaddr >> NV_SPAGE_SHIFT; pfn <= (gaddr + len - 1) >> NV_SPAGE_SHIFT; pfn++) {
 		if (on)
-			svm_track(s, a >> NV_SPAGE_SHIFT);
+			svm_track(s, pfn);
 		else
-			svm_untrack(s, a >> NV_SPAGE_SHIFT);
+			svm_untrack(s, pfn);
 	}
 }
 
@@ -124,12 +130,89 @@ static uint32_t bar_translate_page(struct shadow_vm *s, uint32_t page)
 	return 0;
 }
 
+/* ---- BAR kind: reverse map (guest page -> BAR pages mapping it) ------------------ */
+
+static void rev_unlink(struct shadow_vm *s, uint32_t page, uint64_t gpfn)
+{
+	struct shadow_bar_link *l = &s->bar_link[page];
+
+	if (l->prev)
+		s->bar_link[l->prev - 1].next = l->next;
+	else if (l->next)
+		*gpfn_map_find(&s->bar_rev, gpfn) = l->next;
+	else
+		gpfn_map_del(&s->bar_rev, gpfn);
+	if (l->next)
+		s->bar_link[l->next - 1].prev = l->prev;
+	l->prev = l->next = 0;
+}
+
+static int rev_link(struct shadow_vm *s, uint32_t page, uint64_t gpfn)
+{
+	uint64_t *head = gpfn_map_get(&s->bar_rev, gpfn);
+
+	if (!head)
+		return -ENOMEM;
+	s->bar_link[page] = (struct shadow_bar_link){ .prev = 0, .next = (uint32_t)*head };
+	if (*head)
+		s->bar_link[*head - 1].prev = page + 1;
+	*head = page + 1;
+	return 0;
+}
+
+/* One BAR page's translation, its reverse-map entry, and the owner told. */
+static void bar_set(struct shadow_vm *s, uint32_t page, uint32_t e)
+{
+	uint32_t old = s->bar_xlate[page];
+
+	if (old == e)
+		return;
+	if (old)
+		rev_unlink(s, page, old - 1);
+	/* A page the reverse map cannot hold could not be found when its guest
+	 * page gets tracked: leave it unmapped rather than maybe exposed. */
+	if (e && rev_link(s, page, e - 1)) {
+		s->rejected++;
+		e = 0;
+	}
+	s->bar_xlate[page] = e;
+	if (s->env->ops->bar_changed)
+		s->env->ops->bar_changed(s->env->ctx, s, page);
+}
+
 static void bar_refresh(struct shadow_vm *s, uint64_t first_page, uint64_t n)
 {
 	uint64_t end = first_page + n < s->bar_pages ? first_page + n : s->bar_pages;
 
 	for (uint64_t pg = first_page; pg < end; pg++)
-		s->bar_xlate[pg] = bar_translate_page(s, (uint32_t)pg);
+		bar_set(s, (uint32_t)pg, bar_translate_page(s, (uint32_t)pg));
+}
+
+bool shadow_vm_bar_first(const struct shadow_vm *s, uint64_t gpfn, uint32_t *page)
+{
+	const uint64_t *head = s->kind == SHADOW_BAR ? gpfn_map_find(&s->bar_rev, gpfn) : NULL;
+
+	if (!head)
+		return false;
+	*page = (uint32_t)*head - 1;
+	return true;
+}
+
+bool shadow_vm_bar_next(const struct shadow_vm *s, uint32_t *page)
+{
+	uint32_t next = s->bar_link[*page].next;
+
+	if (!next)
+		return false;
+	*page = next - 1;
+	return true;
+}
+
+bool shadow_vm_bar_next_gpfn(const struct shadow_vm *s, size_t *iter, uint64_t *gpfn)
+{
+	uint64_t head;
+
+	return s->kind == SHADOW_BAR && gpfn_map_next(&s->bar_rev, iter, gpfn, &head);
 }
 
 /* ---- PDE-level sync ------------------------------------------------------------- */
@@ -195,6 +278,16 @@ static void sync_hole(struct shadow_vm *s, unsigned i, uint64_t guest_words)
 	s->env->ops->wr32(s->env->ctx, at + 4, nv_pde_word(s->env->hole_table, NV_APER_VRAM));
 }
 
+static void set_live(struct shadow_vm *s, unsigned i)
+{
+	uint64_t bit = 1ull << (i % 64);
+
+	if (s->pde[i].t_small || s->pde[i].t_large)
+		s->live[i / 64] |= bit;
+	else
+		s->live[i / 64] &= ~bit;
+}
+
 static int sync_pde(struct shadow_vm *s, unsigned i, bool force)
 {
 	struct shadow_pde *p = &s->pde[i];
@@ -216,6 +309,7 @@ static int sync_pde(struct shadow_vm *s, unsigned i, bool force)
 	err = take_table(s, p, TABLE_SMALL, gs);
 	if (!err)
 		err = take_table(s, p, TABLE_LARGE, gl);
+	set_live(s, i);
 	if (s->kind == SHADOW_GPU)
 		write_shadow_pde(s, i);
 	else
@@ -223,55 +317,180 @@ static int sync_pde(struct shadow_vm *s, unsigned i, bool force)
 	return err;
 }
 
-static bool is_dirty(const struct shadow_vm *s, uint64_t gaddr)
+/* ---- dirty blocks ------------------------------------------------------------------ */
+
+/* Bits of a page's dirty mask for its bytes [off, off + len); len > 0, inside the page. */
+static uint64_t block_bits(uint64_t off, uint64_t len)
 {
-	return gpfn_map_find(&s->dirty, gaddr >> NV_SPAGE_SHIFT) != NULL;
+	unsigned first = (unsigned)(off / DIRTY_BLOCK), last = (unsigned)((off + len - 1) / DIRTY_BLOCK);
+
+	return (~0ull >> (63 - last)) & (~0ull << first);
 }
 
-/* Re-translate the entries of every dirty page of one table. */
-static void sync_table_pages(struct shadow_vm *s, unsigned i, enum table_size t)
+static uint64_t dirty_blocks(const struct shadow_vm *s, uint64_t gpfn)
 {
-	struct shadow_pde *p = &s->pde[i];
-	uint64_t gtab = (t == TABLE_SMALL ? p->t_small : p->t_large) - 1;
-	unsigned pages = table_entries(t) / PTES_PER_PAGE;
+	const uint64_t *d = gpfn_map_find(&s->dirty, gpfn);
 
-	for (unsigned k = 0; k < pages; k++) {
-		if (!is_dirty(s, gtab + (uint64_t)k * NV_SPAGE_SIZE))
-			continue;
-		s->units++;
-		if (s->kind == SHADOW_GPU) {
-			gpu_translate(s, p, t, k * PTES_PER_PAGE, PTES_PER_PAGE);
-		} else {
-			uint64_t span = t == TABLE_SMALL ? PTES_PER_PAGE : PTES_PER_PAGE * SMALL_PER_LARGE;
+	return d ? *d : 0;
+}
 
-			bar_refresh(s, (uint64_t)i * NV_SPT_ENTRIES + k * span, span);
+static void mark_dirty(struct shadow_vm *s, uint64_t gpfn, uint64_t bits)
+{
+	uint64_t *d = gpfn_map_get(&s->dirty, gpfn);
+
+	/* Dirty marking cannot fail in a way that loses safety: on ENOMEM the
+	 * next sync rebuilds everything. */
+	if (!d)
+		s->need_full = true;
+	else
+		*d |= bits;
+}
+
+/* Take the lowest run of consecutive set bits out of *m: false if none is left. */
+static bool next_run(uint64_t *m, unsigned *first, unsigned *n)
+{
+	uint64_t clear_from;
+
+	if (!*m)
+		return false;
+	*first = (unsigned)__builtin_ctzll(*m);
+	clear_from = ~(*m >> *first);
+	*n = clear_from ? (unsigned)__builtin_ctzll(clear_from) : 64 - *first;
+	*m = *first + *n >= 64 ? 0 : *m & (~0ull << (*first + *n));
+	return true;
+}
+
+/* ---- sync ------------------------------------------------------------------------- */
+
+static int sync_pdes(struct shadow_vm *s, unsigned first, unsigned n, bool force)
+{
+	int err = 0;
+
+	for (unsigned i = first; i < first + n && i < s->npde && !err; i++)
+		err = sync_pde(s, i, force);
+	return err;
+}
+
+/* The PDEs in dirty blocks of the directory (all of them when need_full). */
+static int sync_directory(struct shadow_vm *s)
+{
+	unsigned pd_pages = (s->npde * 8 + NV_SPAGE_SIZE - 1) / NV_SPAGE_SIZE;
+	unsigned b, n;
+	int err = 0;
+
+	for (unsigned pg = 0; pg < pd_pages && !err; pg++) {
+		uint64_t bits = s->need_full ? ~0ull : dirty_blocks(s, (s->gpd >> NV_SPAGE_SHIFT) + pg);
+
+		if (bits)
+			s->units++;
+		while (!err && next_run(&bits, &b, &n))
+			err = sync_pdes(s, pg * PTES_PER_PAGE + b * ENTRIES_PER_BLOCK, n * ENTRIES_PER_BLOCK,
+					s->need_full);
+	}
+	return err;
+}
+
+/* Entries [first, first + n) of table t of PDE i changed in the guest. */
+static void retranslate(struct shadow_vm *s, unsigned i, enum table_size t, unsigned first, unsigned n)
+{
+	uint64_t base = (uint64_t)i * NV_SPT_ENTRIES;
+
+	if (s->kind == SHADOW_GPU)
+		gpu_translate(s, &s->pde[i], t, first, n);
+	else if (t == TABLE_SMALL)
+		bar_refresh(s, base + first, n);
+	else
+		bar_refresh(s, base + (uint64_t)first * SMALL_PER_LARGE, (uint64_t)n * SMALL_PER_LARGE);
+}
+
+static uint64_t tracked_table(const struct shadow_pde *p, enum table_size t)
+{
+	return t == TABLE_SMALL ? p->t_small : p->t_large;
+}
+
+/* The entries of table t of PDE i under the dirty blocks of guest page gpfn. */
+static void sync_table_page(struct shadow_vm *s, unsigned i, enum table_size t, uint64_t gpfn, uint64_t bits)
+{
+	uint64_t tab = tracked_table(&s->pde[i], t) - 1, end = tab + (uint64_t)table_entries(t) * 8;
+	unsigned b, n;
+
+	s->units++;
+	while (next_run(&bits, &b, &n)) {
+		uint64_t lo = (gpfn << NV_SPAGE_SHIFT) + (uint64_t)b * DIRTY_BLOCK;
+		uint64_t hi = lo + (uint64_t)n * DIRTY_BLOCK;
+
+		lo = lo > tab ? lo : tab;
+		hi = hi < end ? hi : end;
+		if (lo < hi)
+			retranslate(s, i, t, (unsigned)((lo - tab) / 8),
+				    (unsigned)((hi - tab + 7) / 8 - (lo - tab) / 8));
+	}
+}
+
+struct dirty_page {
+	uint64_t gpfn, bits;
+};
+
+/* Table t of PDE i against the dirty pages: those of list when given, else the dirty map's. */
+static void sync_table(struct shadow_vm *s, unsigned i, enum table_size t,
+		       const struct dirty_page *list, size_t n)
+{
+	uint64_t tab = tracked_table(&s->pde[i], t) - 1;
+	uint64_t first = tab >> NV_SPAGE_SHIFT;
+	uint64_t last = (tab + (uint64_t)table_entries(t) * 8 - 1) >> NV_SPAGE_SHIFT;
+
+	if (!tracked_table(&s->pde[i], t))
+		return;
+	if (list) {
+		for (size_t k = 0; k < n; k++)
+			if (list[k].gpfn >= first && list[k].gpfn <= last)
+				sync_table_page(s, i, t, list[k].gpfn, list[k].bits);
+		return;
+	}
+	for (uint64_t pfn = first; pfn <= last; pfn++) {
+		uint64_t bits = dirty_blocks(s, pfn);
+
+		if (bits)
+			sync_table_page(s, i, t, pfn, bits);
+	}
+}
+
+static unsigned live_words(const struct shadow_vm *s)
+{
+	return (s->npde + 63) / 64;
+}
+
+/* What the dirty blocks cover in every table, visiting only the PDEs that have one. */
+static void sync_tables(struct shadow_vm *s)
+{
+	struct dirty_page list[DIRTY_LIST_MAX];
+	bool listed = s->dirty.used <= DIRTY_LIST_MAX;
+	size_t n = 0, it = 0;
+	uint64_t gpfn, bits;
+
+	while (listed && gpfn_map_next(&s->dirty, &it, &gpfn, &bits))
+		list[n++] = (struct dirty_page){ gpfn, bits };
+	for (unsigned w = 0; w < live_words(s); w++) {
+		for (uint64_t m = s->live[w]; m; m &= m - 1) {
+			unsigned i = w * 64 + (unsigned)__builtin_ctzll(m);
+
+			sync_table(s, i, TABLE_SMALL, listed ? list : NULL, n);
+			sync_table(s, i, TABLE_LARGE, listed ? list : NULL, n);
 		}
 	}
 }
 
 int shadow_vm_sync(struct shadow_vm *s)
 {
-	unsigned pd_pages = (s->npde * 8 + NV_SPAGE_SIZE - 1) / NV_SPAGE_SIZE;
-	int err = 0;
+	int err;
 
 	if (!s->gpd_ok)
 		return 0;
-	for (unsigned pg = 0; pg < pd_pages; pg++) {
-		bool force = s->need_full;
-
-		if (!force && !is_dirty(s, s->gpd + (uint64_t)pg * NV_SPAGE_SIZE))
-			continue;
-		s->units++;
-		for (unsigned i = pg * PTES_PER_PAGE; i < (pg + 1) * PTES_PER_PAGE && i < s->npde && !err; i++)
-			err = sync_pde(s, i, force);
-	}
-	for (unsigned i = 0; i < s->npde && s->dirty.used && !err; i++) {
-		if (s->pde[i].t_small)
-			sync_table_pages(s, i, TABLE_SMALL);
-		if (s->pde[i].t_large)
-			sync_table_pages(s, i, TABLE_LARGE);
-	}
-	gpfn_map_clear(&s->dirty);
+	err = sync_directory(s);
+	if (!err && s->dirty.used)
+		sync_tables(s);
+	if (s->dirty.used)
+		gpfn_map_clear(&s->dirty);
 	s->need_full = false;
 	return err;
 }
@@ -282,28 +501,38 @@ void shadow_vm_mark_all_dirty(struct shadow_vm *s)
 	uint64_t gpfn, n;
 
 	while (gpfn_map_next(&s->mine, &it, &gpfn, &n))
-		if (!gpfn_map_get(&s->dirty, gpfn))
-			s->need_full = true;    /* as in shadow_vm_page_written */
+		mark_dirty(s, gpfn, ~0ull);
 }
 
-bool shadow_vm_page_written(struct shadow_vm *s, uint64_t gpfn)
+bool shadow_vm_written(struct shadow_vm *s, uint64_t gaddr, unsigned len)
 {
-	if (!gpfn_map_find(&s->mine, gpfn))
+	uint64_t gpfn = gaddr >> NV_SPAGE_SHIFT, off = gaddr & (NV_SPAGE_SIZE - 1);
+
+	if (!len || !gpfn_map_find(&s->mine, gpfn))
 		return false;
-	/* Dirty marking cannot fail in a way that loses safety: on ENOMEM the
-	 * next sync rebuilds everything. */
-	if (!gpfn_map_get(&s->dirty, gpfn))
-		s->need_full = true;
+	mark_dirty(s, gpfn, block_bits(off, len < NV_SPAGE_SIZE - off ? len : NV_SPAGE_SIZE - off));
 	return true;
 }
 
 /* ---- lifecycle --------------------------------------------------------------------- */
 
+/* The shadow's memory (calloc'ed, so unmade parts are NULL and free fine). */
+static void free_parts(struct shadow_vm *s)
+{
+	gpfn_map_fini(&s->bar_rev);
+	gpfn_map_fini(&s->mine);
+	gpfn_map_fini(&s->dirty);
+	free(s->bar_link);
+	free(s->bar_xlate);
+	free(s->live);
+	free(s->pde);
+	free(s);
+}
+
 int shadow_vm_create(const struct shadow_env *env, enum shadow_kind kind, uint64_t gpd,
 		     uint32_t bar_pages, struct shadow_vm **out)
 {
 	struct shadow_vm *s = calloc(1, sizeof(*s));
-	int err = -ENOMEM;
 
 	if (!s)
 		return -ENOMEM;
@@ -315,27 +544,26 @@ int shadow_vm_create(const struct shadow_env *env, enum shadow_kind kind, uint64
 		  (unsigned)(((uint64_t)bar_pages + NV_SPT_ENTRIES - 1) / NV_SPT_ENTRIES);
 	s->bar_pages = bar_pages;
 	s->pde = calloc(s->npde ? s->npde : 1, sizeof(*s->pde));
-	if (!s->pde || gpfn_map_init(&s->dirty) || gpfn_map_init(&s->mine))
+	s->live = calloc(live_words(s) ? live_words(s) : 1, sizeof(*s->live));
+	if (!s->pde || !s->live || gpfn_map_init(&s->dirty) || gpfn_map_init(&s->mine))
 		goto err_free;
-	if (kind == SHADOW_BAR && !(s->bar_xlate = calloc(bar_pages ? bar_pages : 1, sizeof(uint32_t))))
+	if (kind == SHADOW_BAR && (!(s->bar_xlate = calloc(bar_pages ? bar_pages : 1, sizeof(uint32_t))) ||
+				   !(s->bar_link = calloc(bar_pages ? bar_pages : 1, sizeof(*s->bar_link))) ||
+				   gpfn_map_init(&s->bar_rev)))
 		goto err_free;
 	if (kind == SHADOW_GPU && env->ops->alloc(env->ctx, NV_PD_SIZE, &s->spd))
 		goto err_free;
 	s->gpd_ok = !(gpd & (NV_SPAGE_SIZE - 1)) && guest_range_ok(s, gpd, (uint64_t)s->npde * 8);
 	if (s->gpd_ok)
-		svm_track_range(s, gpd, ((uint64_t)s->npde * 8 + NV_SPAGE_SIZE - 1) & ~(uint64_t)(NV_SPAGE_SIZE - 1), true);
+		svm_track_range(s, gpd, (uint64_t)s->npde * 8, true);
 	else
 		s->rejected++;
 	*out = s;
 	return 0;
 
 err_free:
-	gpfn_map_fini(&s->mine);
-	gpfn_map_fini(&s->dirty);
-	free(s->bar_xlate);
-	free(s->pde);
-	free(s);
-	return err;
+	free_parts(s);
+	return -ENOMEM;
 }
 
 void shadow_vm_destroy(struct shadow_vm *s)
@@ -353,11 +581,7 @@ void shadow_vm_destroy(struct shadow_vm *s)
 		page_track_put(s->env->track, gpfn, PAGE_PT);
 	if (s->spd)
 		s->env->ops->free(s->env->ctx, s->spd, NV_PD_SIZE);
-	gpfn_map_fini(&s->mine);
-	gpfn_map_fini(&s->dirty);
-	free(s->bar_xlate);
-	free(s->pde);
-	free(s);
+	free_parts(s);
 }
 
 bool shadow_vm_guest_translate(const struct shadow_vm *s, uint64_t va, uint64_t *gphys)
@@ -437,18 +661,47 @@ static int check_table(const struct shadow_vm *s, unsigned i, uint32_t word, enu
 	return 0;
 }
 
-int shadow_vm_check(const struct shadow_vm *s, char *why, size_t len)
+/* Every BAR page on the chain of the guest page it maps, and on no other. */
+static int check_bar_rev(const struct shadow_vm *s, char *why, size_t len)
 {
-	if (s->kind == SHADOW_BAR) {
-		for (uint32_t p = 0; p < s->bar_pages; p++) {
-			if (s->bar_xlate[p] && ((uint64_t)s->bar_xlate[p] << NV_SPAGE_SHIFT) > s->env->gsize) {
-				snprintf(why, len, "BAR page %u maps guest page %u beyond the partition",
-					 p, s->bar_xlate[p] - 1);
+	size_t it = 0, linked = 0, mapped = 0;
+	uint64_t gpfn;
+	uint32_t page;
+
+	while (shadow_vm_bar_next_gpfn(s, &it, &gpfn)) {
+		for (bool more = shadow_vm_bar_first(s, gpfn, &page); more; more = shadow_vm_bar_next(s, &page)) {
+			if (s->bar_xlate[page] != gpfn + 1 || ++linked > s->bar_pages) {
+				snprintf(why, len, "BAR page %u is listed as mapping guest page %llu, but maps %d",
+					 page, (unsigned long long)gpfn, (int)s->bar_xlate[page] - 1);
 				return -1;
 			}
 		}
-		return 0;
 	}
+	for (uint32_t p = 0; p < s->bar_pages; p++)
+		mapped += s->bar_xlate[p] != 0;
+	if (linked != mapped) {
+		snprintf(why, len, "%zu BAR pages are mapped but %zu are in the reverse map", mapped, linked);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_bar(const struct shadow_vm *s, char *why, size_t len)
+{
+	for (uint32_t p = 0; p < s->bar_pages; p++) {
+		if (s->bar_xlate[p] && ((uint64_t)s->bar_xlate[p] << NV_SPAGE_SHIFT) > s->env->gsize) {
+			snprintf(why, len, "BAR page %u maps guest page %u beyond the partition",
+				 p, s->bar_xlate[p] - 1);
+			return -1;
+		}
+	}
+	return check_bar_rev(s, why, len);
+}
+
+int shadow_vm_check(const struct shadow_vm *s, char *why, size_t len)
+{
+	if (s->kind == SHADOW_BAR)
+		return check_bar(s, why, len);
 	for (unsigned i = 0; i < s->npde; i++) {
 		uint64_t pde = host_rd64(s, s->spd + (uint64_t)i * 8);
 

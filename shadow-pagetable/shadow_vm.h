@@ -10,8 +10,14 @@
  *               BAR1/BAR3 VM and to decide which BAR pages can be remapped.
  *
  * Shadowing is lazy and incremental: guest writes to tracked pages only mark
- * them dirty (shadow_vm_page_written); shadow_vm_sync rebuilds just the
- * dirty PD pages and table pages, at the guest's TLB flush.
+ * the 64-byte blocks they touch dirty (shadow_vm_written); shadow_vm_sync
+ * re-translates just the entries in dirty blocks, at the guest's TLB flush.
+ *
+ * A BAR-kind shadow also keeps the reverse of its translation (which BAR
+ * pages map a guest page), so that when a guest page starts or stops being
+ * tracked its owner can find the BAR pages concerned without a scan, and
+ * tells its owner about every BAR page whose translation changed
+ * (shadow_host_ops.bar_changed).
  */
 #ifndef GPUVM_SHADOW_VM_H
 #define GPUVM_SHADOW_VM_H
@@ -23,12 +29,16 @@
 #include "gpfn_map.h"
 #include "page_track.h"
 
+struct shadow_vm;
+
 struct shadow_host_ops {
 	int (*alloc)(void *ctx, uint64_t size, uint64_t *addr);    /* zeroed daemon VRAM */
 	void (*free)(void *ctx, uint64_t addr, uint64_t size);
 	void (*wr32)(void *ctx, uint64_t addr, uint32_t val);
 	uint32_t (*rd32)(void *ctx, uint64_t addr);
 	bool (*is_daemon)(void *ctx, uint64_t addr, uint64_t len);  /* for the checker */
+	/* BAR kind: the translation of BAR page page changed (optional). */
+	void (*bar_changed)(void *ctx, const struct shadow_vm *s, uint32_t page);
 };
 
 struct shadow_env {
@@ -56,17 +66,25 @@ struct shadow_pde {
 	uint64_t t_large, t_small;  /* guest tables tracked, +1 (0 = none) */
 };
 
+/* BAR kind: the other BAR pages that map the same guest page (page + 1, 0 = none). */
+struct shadow_bar_link {
+	uint32_t prev, next;
+};
+
 struct shadow_vm {
 	enum shadow_kind kind;
 	const struct shadow_env *env;
 	uint64_t gpd;               /* guest page directory (guest physical) */
 	bool gpd_ok;                /* the PD lies inside the partition */
 	uint64_t spd;               /* GPU kind: shadow PD (host physical) */
-	uint32_t *bar_xlate;        /* BAR kind: per page */
+	uint32_t *bar_xlate;        /* BAR kind: per page, guest page + 1 or 0 */
 	uint32_t bar_pages;
+	struct gpfn_map bar_rev;    /* BAR kind: guest page -> first BAR page mapping it, + 1 */
+	struct shadow_bar_link *bar_link;   /* BAR kind: per page */
 	unsigned npde;              /* PDEs mirrored */
 	struct shadow_pde *pde;
-	struct gpfn_map dirty;      /* guest pages written since the last sync */
+	uint64_t *live;             /* bitmap of the PDEs with a guest table tracked */
+	struct gpfn_map dirty;      /* guest pages written since the last sync -> dirty 64-byte blocks */
 	struct gpfn_map mine;       /* guest pages this VM tracks -> reference count */
 	bool need_full;             /* nothing synced yet */
 	unsigned refs;              /* users (channels, BAR bindings) */
@@ -77,8 +95,8 @@ struct shadow_vm {
 int shadow_vm_create(const struct shadow_env *env, enum shadow_kind kind, uint64_t gpd,
 		     uint32_t bar_pages, struct shadow_vm **out);
 void shadow_vm_destroy(struct shadow_vm *s);
-/* A guest write landed on gpfn: true if this VM depends on the page. */
-bool shadow_vm_page_written(struct shadow_vm *s, uint64_t gpfn);
+/* A guest write of len bytes landed at gaddr: true if this VM depends on its page. */
+bool shadow_vm_written(struct shadow_vm *s, uint64_t gaddr, unsigned len);
 /*
  * Treat every guest page this VM depends on as written, so that the next
  * sync re-translates all of them in place (no lazy shadowing, for
@@ -92,7 +110,16 @@ int shadow_vm_sync(struct shadow_vm *s);
 bool shadow_vm_guest_translate(const struct shadow_vm *s, uint64_t va, uint64_t *gphys);
 /* BAR kind: guest physical address behind a BAR offset, or false. */
 bool shadow_vm_bar_lookup(const struct shadow_vm *s, uint64_t off, uint64_t *gphys);
-/* Every valid shadow entry inside the partition; 0 or -1 with why. */
+/*
+ * BAR kind: the BAR pages that map guest page gpfn, in no particular order:
+ * shadow_vm_bar_first, then shadow_vm_bar_next until it returns false.
+ */
+bool shadow_vm_bar_first(const struct shadow_vm *s, uint64_t gpfn, uint32_t *page);
+bool shadow_vm_bar_next(const struct shadow_vm *s, uint32_t *page);
+/* BAR kind: the guest pages some BAR page maps; *iter starts at 0. */
+bool shadow_vm_bar_next_gpfn(const struct shadow_vm *s, size_t *iter, uint64_t *gpfn);
+/* Every valid shadow entry inside the partition (and, BAR kind, the reverse
+ * map exactly the inverse of the translation); 0 or -1 with why. */
 int shadow_vm_check(const struct shadow_vm *s, char *why, size_t len);
 
 #endif
