@@ -242,7 +242,10 @@ static void poll_inflight(struct sched *s, uint64_t now)
 			continue;
 		}
 		*pp = it->next;
-		c->vm.in_flight--;
+		/* A client being removed waits for this, and dropping its work
+		 * calls none of its callbacks, whose end would wake it. */
+		if (!--c->vm.in_flight && c->removing)
+			pthread_cond_broadcast(&s->idle);
 		if (r == SCHED_DONE)
 			charge(s, c, b, e > b ? e : b, now);
 		it->next = done;
