@@ -5,11 +5,13 @@
  * in the vGPU's "hole": the top 128 MiB of GPU virtual space, where every
  * shadow page directory of the vGPU maps this vGPU's channel areas and
  * nothing else.  A guest GP_PUT write queues [old put, new put) with the
- * scheduler.  When the policy releases it, the daemon copies the guest's
- * GPFIFO entries into the shadow ring between two stubs of its own, each a
- * long semaphore release: the GPU stamps PTIMER into the slot's records
- * before and after the guest's work, and that difference is the GPU time
- * the VM is charged.  The guest sees GP_GET advance as its work retires.
+ * scheduler.  When the policy releases it (at once, in the thread that
+ * trapped the write, if the policy would let it go now; else later, from
+ * the scheduler's thread), the daemon copies the guest's GPFIFO entries
+ * into the shadow ring between two stubs of its own, each a long semaphore
+ * release: the GPU stamps PTIMER into the slot's records before and after
+ * the guest's work, and that difference is the GPU time the VM is charged.
+ * The guest sees GP_GET advance as its work retires.
  *
  * Channel area (VGPU_CHAN_AREA bytes per virtual channel):
  *   0x0000  shadow ring, VGPU_SRING_ENTRIES entries
@@ -247,6 +249,13 @@ static int sched_release(void *owner, struct sched_item *it)
 	return err;
 }
 
+/* From vgpu_submit_put (v->lock held), when the policy lets the new work go
+ * at once: the GPU starts it without a hand-off to the scheduler thread. */
+static int sched_release_locked(void *owner, struct sched_item *it)
+{
+	return release_locked(owner, it);
+}
+
 /* Called under the scheduler's lock: reads VRAM and one register, no locks. */
 static enum sched_poll sched_poll(void *owner, const struct sched_item *it, uint64_t *begin, uint64_t *end)
 {
@@ -307,6 +316,7 @@ static void sched_kill(void *owner, const struct sched_item *it)
 
 const struct sched_owner_ops vgpu_sched_ops = {
 	.release = sched_release,
+	.release_locked = sched_release_locked,
 	.poll = sched_poll,
 	.retire = sched_retire,
 	.kill = sched_kill,

@@ -53,6 +53,7 @@ struct sched {
 	unsigned next_id;
 	pthread_t thread;
 	bool stop, kicked;
+	bool releasing;                     /* an owner's release runs unlocked */
 };
 
 static uint64_t sched_now(struct sched *s)
@@ -117,6 +118,18 @@ static void queue_push_front(struct sched_client *c, struct sched_item *it)
 		c->queued_of[it->chan] = it;
 	c->vm.queued++;
 	c->vm.first_queued_at = it->enq_ns;
+}
+
+static void queue_push_back(struct sched_client *c, struct sched_item *it)
+{
+	if (c->qtail)
+		c->qtail->next = it;
+	else
+		c->qhead = it;
+	c->qtail = it;
+	c->queued_of[it->chan] = it;
+	if (!c->vm.queued++)
+		c->vm.first_queued_at = it->enq_ns;
 }
 
 static void queue_drop_chan(struct sched_client *c, unsigned chan)
@@ -289,41 +302,48 @@ static void requeue_rest(struct sched_client *c, const struct sched_item *it,
 }
 
 /*
- * Release the oldest queued item of c, at most SCHED_RELEASE_ENTRIES of it
- * when there is an item to hold the rest.  false if the owner had no room.
+ * One release of a client's oldest queued item, from the pop to what the
+ * owner made of it.  Two callers share it: the scheduler thread (the owner's
+ * release takes the owner's lock) and sched_submit in the submitting thread
+ * (its caller holds the owner's lock: release_locked).
  */
-static bool release_one(struct sched *s, struct sched_client *c, uint64_t now)
-{
-	struct sched_item *it = queue_pop(c), *rest;
-	uint32_t to;
+struct release_try {
+	struct sched_item *it;
+	struct sched_item *rest;    /* holds what the owner leaves, or NULL */
+	uint32_t to;                /* it->to before the owner cut it short */
+	bool owner_locked;          /* called through release_locked */
 	int err;
+};
 
-	if (!it)
-		return false;
-	rest = item_get(c);
-	it->max_entries = rest ? SCHED_RELEASE_ENTRIES : 0;
-	to = it->to;
+/*
+ * Pop c's oldest queued item and hand it to the owner, at most
+ * SCHED_RELEASE_ENTRIES of it when there is an item to hold the rest.  The
+ * sched lock is dropped meanwhile; s->releasing keeps every other
+ * dispatcher out until the outcome is settled, so releases stay in queue
+ * order and a serializing policy never has two VMs' releases racing.
+ */
+static void release_call(struct sched *s, struct sched_client *c, struct release_try *t)
+{
+	int (*release)(void *owner, struct sched_item *it) =
+		t->owner_locked ? c->ops->release_locked : c->ops->release;
+
+	t->it = queue_pop(c);
+	t->rest = item_get(c);
+	t->it->max_entries = t->rest ? SCHED_RELEASE_ENTRIES : 0;
+	t->to = t->it->to;
+	s->releasing = true;
 	callback_begin(c);
 	pthread_mutex_unlock(&s->lock);
-	err = c->ops->release(c->owner, it);
+	t->err = release(c->owner, t->it);
 	pthread_mutex_lock(&s->lock);
 	callback_end(s, c);
-	if (err || c->removing || it->to == to) {
-		if (rest)
-			item_put(rest);
-		rest = NULL;
-	}
-	if (err == -EAGAIN && !c->removing) {
-		it->to = to;
-		queue_push_front(c, it);
-		return false;
-	}
-	if (err || c->removing) {
-		retire(s, it, false);
-		return true;
-	}
-	if (rest)
-		requeue_rest(c, it, rest, to, now);
+	s->releasing = false;
+}
+
+/* In flight now: queue wait, counters, the in-flight list, the running VM. */
+static void account_release(struct sched *s, struct sched_client *c, struct sched_item *it,
+			    uint64_t now)
+{
 	it->rel_ns = now;
 	c->releases++;
 	c->wait_ns += now - it->enq_ns;
@@ -336,7 +356,52 @@ static bool release_one(struct sched *s, struct sched_client *c, uint64_t now)
 		s->st.running = &c->vm;
 		s->st.running_since = now;
 	}
+}
+
+/*
+ * Account what the owner did.  false: not released, the item is back first
+ * in line, whole.  That is -EAGAIN (no room now), and any error of a
+ * release_locked: its caller holds the owner's lock, so a dropped item
+ * could not be retired (retire takes that lock); the thread releases it
+ * again and retires it then.
+ */
+static bool release_settle(struct sched *s, struct sched_client *c, struct release_try *t,
+			   uint64_t now)
+{
+	struct sched_item *it = t->it;
+
+	if (t->err || c->removing || it->to == t->to) {
+		if (t->rest)
+			item_put(t->rest);
+		t->rest = NULL;
+	}
+	if (t->err && !c->removing && (t->err == -EAGAIN || t->owner_locked)) {
+		it->to = t->to;
+		queue_push_front(c, it);
+		return false;
+	}
+	if (t->err || c->removing) {
+		retire(s, it, false);
+		return true;
+	}
+	if (t->rest)
+		requeue_rest(c, it, t->rest, t->to, now);
+	account_release(s, c, it, now);
 	return true;
+}
+
+/*
+ * Release the oldest queued item of c from the scheduler thread.  false if
+ * the owner had no room.
+ */
+static bool release_one(struct sched *s, struct sched_client *c, uint64_t now)
+{
+	struct release_try t = { .owner_locked = false };
+
+	if (!c->qhead)
+		return false;
+	release_call(s, c, &t);
+	return release_settle(s, c, &t, now);
 }
 
 static struct sched_client *client_of(struct sched_vm *vm)
@@ -355,25 +420,42 @@ static void dispatch_all(struct sched *s, uint64_t now)
 	}
 }
 
-/* Serializing policies: one VM on the GPU at a time, switched at
- * submission boundaries.  Returns when to ask again (0 = on an event). */
+/*
+ * Serializing policies: the VM whose oldest queued item goes out now, or
+ * NULL with *retry = when to ask again (0 = on an event).  One VM on the
+ * GPU at a time, switched at submission boundaries: a pick other than the
+ * running VM waits until the running VM's work has drained.
+ */
+static struct sched_vm *serial_choice(struct sched *s, uint64_t now, uint64_t *retry)
+{
+	struct sched_vm *run = s->st.running, *pick;
+	uint64_t t0;
+
+	*retry = 0;
+	if (!any_queued(s) || (run && run->in_flight && !run->queued))
+		return NULL;
+	t0 = mono_ns();
+	pick = s->st.policy->pick(&s->st, now, retry);
+	s->decisions++;
+	s->decision_ns += mono_ns() - t0;
+	if (!pick || !pick->queued)
+		return NULL;
+	if (run && pick != run && run->in_flight) {
+		*retry = 0;
+		return NULL;
+	}
+	return pick;
+}
+
+/* Returns when to ask again (0 = on an event). */
 static uint64_t dispatch_serial(struct sched *s, uint64_t now)
 {
 	for (;;) {
-		struct sched_vm *run = s->st.running, *pick;
-		uint64_t retry = 0, t0;
+		uint64_t retry;
+		struct sched_vm *pick = serial_choice(s, now, &retry);
 
-		if (!any_queued(s) || (run && run->in_flight && !run->queued))
-			return 0;
-		t0 = mono_ns();
-		pick = s->st.policy->pick(&s->st, now, &retry);
-		s->decisions++;
-		s->decision_ns += mono_ns() - t0;
-		if (!pick || !pick->queued)
+		if (!pick)
 			return retry;
-		/* Switch only once the running VM's work has drained. */
-		if (run && pick != run && run->in_flight)
-			return 0;
 		if (!release_one(s, client_of(pick), now))
 			return now + SCHED_POLL_NS;
 	}
@@ -462,7 +544,11 @@ static void *sched_main(void *arg)
 				s->st.policy->tick(&s->st, now);
 			s->next_tick = now + s->st.params.tick_ns;
 		}
-		if (s->st.policy->serialize)
+		/* A submitting thread releasing (its own lock held, ours dropped)
+		 * kicks us when it is done; until then the queues are its. */
+		if (s->releasing)
+			next = 0;
+		else if (s->st.policy->serialize)
 			next = dispatch_serial(s, now);
 		else
 			dispatch_all(s, now);
@@ -723,6 +809,38 @@ void sched_get_stats(struct sched *s, struct sched_stats *out)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/*
+ * Would the scheduler thread, woken now, release c's oldest item at once?
+ * Asked by sched_submit when that item is c's only queued one, so taking
+ * it keeps c's order.  Never while another release runs unlocked: its
+ * dispatcher goes on after it and sees this item then.
+ */
+static bool releasable_now(struct sched *s, struct sched_client *c, uint64_t now)
+{
+	uint64_t retry;
+
+	if (!c->ops->release_locked || c->removing || s->releasing || c->vm.queued != 1)
+		return false;
+	if (!s->st.policy->serialize)
+		return true;    /* direct: everything goes out at once */
+	return serial_choice(s, now, &retry) == &c->vm;
+}
+
+/*
+ * Release c's oldest item from the submitting thread, which holds the
+ * owner's lock, so the GPU starts it without waiting for the scheduler
+ * thread to wake (a futex wake-up and a context switch on every
+ * submission).  Bookkeeping is the thread's own (release_settle); an item
+ * the owner did not take stays first in line for the thread.
+ */
+static void release_inline(struct sched *s, struct sched_client *c, uint64_t now)
+{
+	struct release_try t = { .owner_locked = true };
+
+	release_call(s, c, &t);
+	(void)release_settle(s, c, &t, now);
+}
+
 int sched_submit(struct sched *s, struct sched_client *c, unsigned chan, uint32_t gen,
 		 uint32_t from, uint32_t to)
 {
@@ -747,14 +865,11 @@ int sched_submit(struct sched *s, struct sched_client *c, unsigned chan, uint32_
 	it->from = from;
 	it->to = to;
 	it->enq_ns = sched_now(s);
-	if (c->qtail)
-		c->qtail->next = it;
-	else
-		c->qhead = it;
-	c->qtail = it;
-	c->queued_of[chan] = it;
-	if (!c->vm.queued++)
-		c->vm.first_queued_at = it->enq_ns;
+	queue_push_back(c, it);
+	if (releasable_now(s, c, it->enq_ns))
+		release_inline(s, c, it->enq_ns);
+	/* Either way the thread has something new: queued work to dispatch,
+	 * or released work whose completion it must poll for. */
 	s->kicked = true;
 	pthread_cond_signal(&s->wake);
 out:

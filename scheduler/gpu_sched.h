@@ -8,6 +8,8 @@
  * Locking: the mechanism's lock is taken after an owner's own lock (an
  * owner calls sched_submit/sched_cancel_chan with its lock held) and is
  * never held while an owner callback that may take the owner's lock runs.
+ * sched_submit may call the owner's release_locked in the caller's own
+ * thread, under the lock the caller holds and without the mechanism's.
  */
 #ifndef GPUVM_GPU_SCHED_H
 #define GPUVM_GPU_SCHED_H
@@ -63,6 +65,14 @@ struct sched_owner_ops {
 	 */
 	int (*release)(void *owner, struct sched_item *it);
 	/*
+	 * The same, called from sched_submit in the submitting thread, which
+	 * holds the owner's lock: when the policy would release the new work
+	 * at once anyway, it goes out without waiting for the scheduler
+	 * thread to wake.  Any error leaves the item queued, first in line,
+	 * for the thread (which calls release).  No sched lock.  NULL: never.
+	 */
+	int (*release_locked)(void *owner, struct sched_item *it);
+	/*
 	 * Has it finished?  SCHED_DONE fills the GPU's begin/end stamps (ns);
 	 * SCHED_DEAD when it never will (channel faulted).  Called with the
 	 * sched lock held: must not block or take the owner's lock.
@@ -113,7 +123,12 @@ void sched_get_stats(struct sched *s, struct sched_stats *out);
 
 /*
  * Queue new work of a channel: [from, to) extends the channel's queued item
- * if it has one.  Returns 0 (queued) or -ENOMEM.
+ * if it has one.  If the channel's work is the client's only queued work
+ * and the policy would release it now (direct: always; serializing: pick()
+ * chooses this VM and no other VM's work is in flight), it is released
+ * before this returns, through the owner's release_locked; the scheduler
+ * thread then only polls for its completion.  Returns 0 (queued or
+ * released) or -ENOMEM.
  */
 int sched_submit(struct sched *s, struct sched_client *c, unsigned chan, uint32_t gen,
 		 uint32_t from, uint32_t to);

@@ -5,9 +5,10 @@
  *
  * A policy sees VMs (struct sched_vm) with queued work and the GPU time each
  * submission really took, measured from PTIMER stamps the GPU writes.  The
- * mechanism calls the policy with its lock held, from one thread, with a
- * caller-supplied clock, so policies are plain deterministic code that the
- * tests drive with a simulated clock.
+ * mechanism calls the policy with its lock held, so one call at a time
+ * (from its thread, or from a thread submitting work, to see whether that
+ * work may go at once), with a caller-supplied clock, so policies are plain
+ * deterministic code that the tests drive with a simulated clock.
  *
  * Times are nanoseconds.  "Share" means the fraction of GPU time.
  */
@@ -79,7 +80,8 @@ struct sched_policy {
 	 *
 	 * For a serializing policy the mechanism asks whenever some VM has
 	 * queued work and either nothing is in flight or s->running has queued
-	 * work too.  Picking s->running releases more of its work behind what is
+	 * work too (also at the moment a VM submits: if the answer is that VM,
+	 * its new work is released by the submitting thread at once).  Picking s->running releases more of its work behind what is
 	 * in flight (pipelining); picking another VM makes the mechanism wait
 	 * until s->running's work has drained, then release the pick.  So a
 	 * policy takes the GPU away from a VM at submission boundaries by not
