@@ -53,8 +53,9 @@ int ovh_daemon_setup_vgpus(struct ovh_daemon *d, char *err, size_t errlen);
 const char *ovh_vgpu_name(enum ovh_config c);
 
 /* overhead_run.c */
-void ovh_run_case(struct ovh_daemon *d, enum ovh_config cfg, const struct ovh_case *c,
-		  unsigned reps, struct ovh_result *out);
+/* Every configuration not marked skipped in out[], in interleaved rounds. */
+void ovh_run_case(struct ovh_daemon *d, const struct ovh_case *c, unsigned reps,
+		  struct ovh_result out[OVH_NCONFIGS]);
 
 /* overhead_report.c */
 void ovh_print_tables(const struct ovh_case *cases, unsigned ncases,

@@ -89,13 +89,10 @@ int main(int argc, char **argv)
 		free(res);
 		return 1;
 	}
-	for (unsigned i = 0; i < n; i++)
-		for (int k = 0; k < OVH_NCONFIGS; k++) {
-			if (o.skip_noopt && k == OVH_FULL_NOOPT)
-				res[i][k].skipped = true;
-			else
-				ovh_run_case(&d, (enum ovh_config)k, &cases[i], o.reps, &res[i][k]);
-		}
+	for (unsigned i = 0; i < n; i++) {
+		res[i][OVH_FULL_NOOPT].skipped = o.skip_noopt;
+		ovh_run_case(&d, &cases[i], o.reps, res[i]);
+	}
 	ovh_daemon_stop(&d);
 	ovh_print_tables(cases, n, res);
 	mkdir(o.out, 0755);

@@ -1,14 +1,23 @@
 /*
- * One benchmark case in one configuration: the workload run reps times, each
- * in a fresh context on a device kept open (as an application keeps its
- * GPU), with the guest library's per-phase timing.  The fastest repetition
- * is kept; the daemon's counters are averaged over all of them.
+ * One benchmark case in every configuration.  Each configuration keeps its
+ * device open (as an application keeps its GPU) and runs the workload in a
+ * fresh context per repetition, with the guest library's per-phase timing.
+ * The repetitions go in rounds, every configuration once per round, so
+ * that a slow moment of a shared machine hits all of them alike instead of
+ * one configuration's whole series.  The fastest repetition is kept; the
+ * daemon's counters are averaged over all of them.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "gpuvm_workloads.h"
 #include "overhead.h"
+
+struct ovh_slot {
+	struct gpuvm_device *dev;
+	char spec[256];
+	struct ovh_counters before;
+};
 
 static uint64_t timing_total(const struct gpuvm_timing *t)
 {
@@ -55,40 +64,76 @@ static int info(struct ovh_daemon *d, enum ovh_config cfg, struct ovh_counters *
 	return ovh_daemon_call(d, req, c, err, sizeof(err));
 }
 
-void ovh_run_case(struct ovh_daemon *d, enum ovh_config cfg, const struct ovh_case *c,
-		  unsigned reps, struct ovh_result *out)
+static void fail(struct ovh_result *out, int err)
 {
-	struct gpuvm_device *dev = NULL;
-	struct ovh_counters before, after;
-	char spec[256];
+	out->ok = false;
+	snprintf(out->error, sizeof(out->error), "%s: %s", gpuvm_strerror(err), gpuvm_last_error());
+}
+
+/* Open the device and bring it up with one untimed run, so init measures a context. */
+static void slot_open(struct ovh_daemon *d, enum ovh_config cfg, const struct ovh_case *c,
+		      struct ovh_slot *s, struct ovh_result *out)
+{
 	int err;
 
-	memset(out, 0, sizeof(*out));
-	spec_of(d, cfg, spec, sizeof(spec));
-	err = gpuvm_device_open(spec, &dev);
-	/* One untimed run brings the device up, so init measures a context, not the GPU. */
+	spec_of(d, cfg, s->spec, sizeof(s->spec));
+	err = gpuvm_device_open(s->spec, &s->dev);
 	if (!err)
-		err = run_once(spec, c, &out->timing);
+		err = run_once(s->spec, c, &out->timing);
 	if (!err)
-		err = info(d, cfg, &before);
-	for (unsigned i = 0; i < reps && !err; i++) {
-		struct gpuvm_timing t;
+		err = info(d, cfg, &s->before);
+	out->ok = !err;
+	out->total_ns = 0;
+	if (err)
+		fail(out, err);
+}
 
-		err = run_once(spec, c, &t);
-		if (!err && (!out->total_ns || timing_total(&t) < out->total_ns)) {
-			out->timing = t;
-			out->total_ns = timing_total(&t);
-		}
-	}
-	if (!err)
-		err = info(d, cfg, &after);
+static void slot_run(const struct ovh_case *c, struct ovh_slot *s, struct ovh_result *out)
+{
+	struct gpuvm_timing t;
+	int err = run_once(s->spec, c, &t);
+
 	if (err) {
-		snprintf(out->error, sizeof(out->error), "%s: %s", gpuvm_strerror(err), gpuvm_last_error());
-	} else {
-		out->ok = true;
-		out->per_run.traps = (after.traps - before.traps) / reps;
-		out->per_run.hypercalls = (after.hypercalls - before.hypercalls) / reps;
-		out->per_run.reshadows = (after.reshadows - before.reshadows) / reps;
+		fail(out, err);
+		return;
 	}
-	gpuvm_device_close(dev);
+	if (!out->total_ns || timing_total(&t) < out->total_ns) {
+		out->timing = t;
+		out->total_ns = timing_total(&t);
+	}
+}
+
+static void slot_close(struct ovh_daemon *d, enum ovh_config cfg, unsigned reps, struct ovh_slot *s,
+		       struct ovh_result *out)
+{
+	struct ovh_counters after;
+
+	if (out->ok && info(d, cfg, &after) == 0) {
+		out->per_run.traps = (after.traps - s->before.traps) / reps;
+		out->per_run.hypercalls = (after.hypercalls - s->before.hypercalls) / reps;
+		out->per_run.reshadows = (after.reshadows - s->before.reshadows) / reps;
+	} else if (out->ok) {
+		out->ok = false;
+		snprintf(out->error, sizeof(out->error), "gpuvmd did not answer 'info'");
+	}
+	gpuvm_device_close(s->dev);
+	s->dev = NULL;
+}
+
+void ovh_run_case(struct ovh_daemon *d, const struct ovh_case *c, unsigned reps,
+		  struct ovh_result out[OVH_NCONFIGS])
+{
+	struct ovh_slot slot[OVH_NCONFIGS];
+
+	memset(slot, 0, sizeof(slot));
+	for (int k = 0; k < OVH_NCONFIGS; k++)
+		if (!out[k].skipped)
+			slot_open(d, (enum ovh_config)k, c, &slot[k], &out[k]);
+	for (unsigned i = 0; i < reps; i++)
+		for (int k = 0; k < OVH_NCONFIGS; k++)
+			if (!out[k].skipped && out[k].ok)
+				slot_run(c, &slot[k], &out[k]);
+	for (int k = 0; k < OVH_NCONFIGS; k++)
+		if (!out[k].skipped)
+			slot_close(d, (enum ovh_config)k, reps, &slot[k], &out[k]);
 }
