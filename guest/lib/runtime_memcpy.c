@@ -200,10 +200,13 @@ static int copy_to_new_alloc(struct gpuvm_ctx *ctx, struct gpuvm_alloc *a, const
 	int err;
 
 	if (!use_bar1(ctx, bo, a->size)) {
-		if (a->size == bo->size)
-			a->fill_pending = false;
-		err = gpuvm_alloc_fill(ctx, a);     /* ordered before the copy in the channel */
-		return err ? err : m2mf_to_bo(ctx, bo, 0, src, a->size);
+		/* A fill is queued before the copy in the channel: no wait. */
+		err = a->size == bo->size ? GPUVM_OK : gpuvm_alloc_fill(ctx, a);
+		if (!err)
+			err = m2mf_to_bo(ctx, bo, 0, src, a->size);
+		if (!err)
+			a->fill_pending = false;    /* else a later use still clears it */
+		return err;
 	}
 	/* No GPU work has touched it yet, so none needs waiting for. */
 	err = nvc0_bo_map_bar1(bo);

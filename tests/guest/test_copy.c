@@ -172,6 +172,35 @@ static void test_fill_partial_copy(void **state)
 	TG_OK(gpuvm_mem_free(f->ctx, c));
 }
 
+/* The M2MF path: a whole copy of an allocation smaller than its pages still
+ * clears the rest of them (the fill goes first in the channel). */
+static void test_fill_whole_copy_m2mf(void **state)
+{
+	struct copy_fixture *f = *state;
+	const size_t big = 256u << 10, n = 200000;
+	uint8_t *page = malloc(big);
+	gpuvm_devptr old, c;
+	uint64_t old_phys, phys;
+
+	TG_OK(gpuvm_ctx_set_copy_path(f->ctx, GPUVM_COPY_M2MF));
+	TG_OK(gpuvm_mem_alloc(f->ctx, big, &old));
+	TG_OK(gpuvm_memcpy_htod(f->ctx, old, f->src, big));
+	TG_OK(gpuvm_raw_ctx_phys(f->ctx, old, &old_phys));
+	TG_OK(gpuvm_mem_free(f->ctx, old));
+	TG_OK(gpuvm_mem_alloc(f->ctx, n, &c));
+	TG_OK(gpuvm_memcpy_htod(f->ctx, c, f->src + 4096, n));
+	TG_OK(gpuvm_raw_ctx_phys(f->ctx, c, &phys));
+	assert_int_equal(phys, old_phys);
+	TG_OK(gpuvm_raw_vram_read(gpuvm_ctx_device(f->ctx), phys, page, big));
+	assert_memory_equal(page, f->src + 4096, n);
+	for (size_t i = n; i < big; i++)
+		if (page[i])
+			fail_msg("byte %zu of the last page is 0x%02x, not 0", i, page[i]);
+	TG_OK(gpuvm_mem_free(f->ctx, c));
+	TG_OK(gpuvm_ctx_set_copy_path(f->ctx, GPUVM_COPY_AUTO));
+	free(page);
+}
+
 static void test_fill_untouched_reads(void **state)
 {
 	struct copy_fixture *f = *state;
@@ -213,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_zero_fill),
 		cmocka_unit_test(test_fill_whole_copy),
 		cmocka_unit_test(test_fill_partial_copy),
+		cmocka_unit_test(test_fill_whole_copy_m2mf),
 		cmocka_unit_test(test_fill_untouched_reads),
 		cmocka_unit_test(test_copy_bounds),
 	};
